@@ -1,0 +1,15 @@
+//! Route tables, one module per API area. Each exposes `routes() -> Router<AppState>`.
+
+pub mod containers;
+pub mod images;
+pub mod system;
+
+use axum::http::{StatusCode, Uri};
+
+use crate::error::ApiError;
+
+/// dockerd answers unknown paths with 404 and `page not found`.
+pub async fn not_found(uri: Uri) -> ApiError {
+    tracing::debug!(%uri, "no route");
+    ApiError::new(StatusCode::NOT_FOUND, "page not found")
+}

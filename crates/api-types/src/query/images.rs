@@ -1,0 +1,1 @@
+//! Query strings of the image endpoints.

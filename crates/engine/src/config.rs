@@ -1,0 +1,37 @@
+//! Daemon configuration: flags and `/etc/berth/daemon.json`, resolved by the `berthd` binary.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `/var/lib/berth` by default.
+    pub data_root: PathBuf,
+    /// `/run/berth` by default.
+    pub exec_root: PathBuf,
+    /// The `berth-shim` binary (next to `berthd` by default).
+    pub shim_binary: PathBuf,
+    /// Name of the default OCI runtime (`berth` = built-in libcontainer, or `runc`).
+    pub default_runtime: String,
+    /// Parent cgroup for containers (`berth`, or a per-daemon name in tests).
+    pub cgroup_parent: String,
+}
+
+impl Config {
+    pub fn with_roots(data_root: impl Into<PathBuf>, exec_root: impl Into<PathBuf>) -> Config {
+        Config {
+            data_root: data_root.into(),
+            exec_root: exec_root.into(),
+            shim_binary: PathBuf::from("berth-shim"),
+            default_runtime: "berth".into(),
+            cgroup_parent: "berth".into(),
+        }
+    }
+
+    pub fn containers_dir(&self) -> PathBuf {
+        self.data_root.join("containers")
+    }
+
+    pub fn shims_dir(&self) -> PathBuf {
+        self.exec_root.join("shims")
+    }
+}

@@ -1,0 +1,59 @@
+//! The berth daemon core: every Docker Engine operation as a method on [`Engine`].
+//!
+//! Operations live one per file, named after the swagger operationId
+//! (`containers/create.rs` → `Engine::container_create`), grouped by area: [`containers`],
+//! [`images`], [`system`]. The container lifecycle state machine is owned here
+//! (`containers::state`). Images and layers are kept by `berth-store`; processes are run by
+//! `berth-runtime` shims.
+//!
+//! No HTTP and no `unsafe` here: the API server parses requests into these calls, and kernel
+//! calls go through `berth-kernel`. Errors carry an [`ErrorKind`] the API server maps to a
+//! status code.
+
+pub mod config;
+pub mod containers;
+pub mod error;
+pub mod images;
+pub mod system;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind, Result};
+
+/// The daemon core. Cheap to share: handlers hold an `Arc<Engine>`.
+pub struct Engine {
+    pub config: Config,
+    pub(crate) images: images::Images,
+    pub(crate) containers: containers::Containers,
+    started_at: std::time::SystemTime,
+}
+
+impl Engine {
+    /// Opens (or creates) the data and exec roots and restores state from disk.
+    pub async fn open(config: Config) -> Result<Arc<Engine>> {
+        std::fs::create_dir_all(&config.data_root)
+            .map_err(|e| Error::io(format!("creating {}", config.data_root.display()), e))?;
+        std::fs::create_dir_all(&config.exec_root)
+            .map_err(|e| Error::io(format!("creating {}", config.exec_root.display()), e))?;
+        let images = images::Images::open(&config)?;
+        let containers = containers::Containers::open(&config)?;
+        let engine = Arc::new(Engine { config, images, containers, started_at: std::time::SystemTime::now() });
+        engine.restore().await?;
+        Ok(engine)
+    }
+
+    /// Reconnects to the shims of containers that were running, and reconciles state.
+    async fn restore(self: &Arc<Self>) -> Result<()> {
+        containers::restore(self).await
+    }
+
+    /// Graceful shutdown: containers keep running (live restore); state is flushed.
+    pub async fn shutdown(&self) {
+        self.containers.shutdown().await;
+    }
+
+    pub fn started_at(&self) -> std::time::SystemTime {
+        self.started_at
+    }
+}

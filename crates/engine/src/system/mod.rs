@@ -1,0 +1,9 @@
+//! System operations: version and info.
+
+mod info;
+mod version;
+
+/// Reads a one-line file under /proc (kernel release, hostname), trimmed.
+pub(crate) fn read_proc_line(path: &str) -> String {
+    std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default()
+}

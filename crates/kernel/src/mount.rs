@@ -1,0 +1,1 @@
+//! Mounting and unmounting (owned by the images work).

@@ -1,0 +1,1 @@
+//! Process plumbing: subreaper, sessions, signals (owned by the runtime work).

@@ -1,0 +1,4 @@
+//! The per-container shim: its configuration, control protocol, server and client.
+
+pub mod client;
+pub mod protocol;
