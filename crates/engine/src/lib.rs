@@ -13,6 +13,7 @@
 pub mod config;
 pub mod containers;
 pub mod error;
+pub mod fsutil;
 pub mod images;
 pub mod system;
 
@@ -36,6 +37,7 @@ impl Engine {
             .map_err(|e| Error::io(format!("creating {}", config.data_root.display()), e))?;
         std::fs::create_dir_all(&config.exec_root)
             .map_err(|e| Error::io(format!("creating {}", config.exec_root.display()), e))?;
+        system::ensure_engine_id(&config).map_err(|e| Error::io("writing engine-id", e))?;
         let images = images::Images::open(&config)?;
         let containers = containers::Containers::open(&config)?;
         let engine = Arc::new(Engine { config, images, containers, started_at: std::time::SystemTime::now() });

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use berth_api_types::models::{Runtime, SystemInfo, SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum};
+use berth_api_types::models::{
+    LocalNodeState, PluginsInfo, Runtime, SwarmInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum,
+};
 
 use super::version::ENGINE_VERSION;
 use crate::{Engine, Result};
@@ -60,6 +62,13 @@ impl Engine {
             init_binary: Some(String::new()),
             security_options: Some(vec!["name=seccomp,profile=builtin".into()]),
             warnings: Some(vec![]),
+            plugins: Some(PluginsInfo {
+                volume: Some(vec!["local".into()]),
+                network: Some(vec!["bridge".into(), "host".into(), "null".into()]),
+                authorization: None,
+                log: Some(vec!["json-file".into()]),
+            }),
+            swarm: Some(SwarmInfo { local_node_state: Some(LocalNodeState::INACTIVE), ..Default::default() }),
             http_proxy: Some(String::new()),
             https_proxy: Some(String::new()),
             no_proxy: Some(String::new()),
@@ -67,11 +76,32 @@ impl Engine {
         })
     }
 
-    /// A stable id for this daemon, kept in `<data-root>/engine-id`.
+    /// A stable id for this daemon, kept in `<data-root>/engine-id` (written by `Engine::open`).
     fn daemon_id(&self) -> String {
-        let path = self.config.data_root.join("engine-id");
-        std::fs::read_to_string(&path).map(|s| s.trim().to_string()).unwrap_or_default()
+        std::fs::read_to_string(engine_id_path(&self.config)).map(|s| s.trim().to_string()).unwrap_or_default()
     }
+}
+
+fn engine_id_path(config: &crate::Config) -> std::path::PathBuf {
+    config.data_root.join("engine-id")
+}
+
+/// Creates `<data-root>/engine-id` (a random UUID) if it does not exist yet.
+pub(crate) fn ensure_engine_id(config: &crate::Config) -> std::io::Result<()> {
+    let path = engine_id_path(config);
+    if path.exists() {
+        return Ok(());
+    }
+    let b: [u8; 16] = rand::random();
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        hex::encode(&b[0..4]),
+        hex::encode(&b[4..6]),
+        hex::encode(&b[6..8]),
+        hex::encode(&b[8..10]),
+        hex::encode(&b[10..16])
+    );
+    crate::fsutil::write_atomic(&path, id.as_bytes())
 }
 
 fn os_release_field(key: &str) -> Option<String> {

@@ -1,6 +1,7 @@
 //! System operations: version and info.
 
 mod info;
+pub(crate) use info::ensure_engine_id;
 mod version;
 
 /// Reads a one-line file under /proc (kernel release, hostname), trimmed.

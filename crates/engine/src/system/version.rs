@@ -16,7 +16,7 @@ impl Engine {
             ("ApiVersion".to_string(), ApiVersion::CURRENT.to_string()),
             ("MinAPIVersion".to_string(), ApiVersion::MIN.to_string()),
             ("Os".to_string(), "linux".to_string()),
-            ("Arch".to_string(), std::env::consts::ARCH.to_string()),
+            ("Arch".to_string(), go_arch().to_string()),
             ("KernelVersion".to_string(), kernel.clone()),
             ("Experimental".to_string(), "false".to_string()),
             ("GitCommit".to_string(), String::new()),

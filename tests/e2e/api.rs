@@ -1,0 +1,103 @@
+//! Raw API behaviour: ping, version negotiation, dockerd's error shapes.
+
+use berth_testkit::TestDaemon;
+
+fn bare(test: &str) -> Option<TestDaemon> {
+    if !berth_testkit::require_privileged(test) {
+        return None;
+    }
+    Some(TestDaemon::start().expect("starting berthd"))
+}
+
+#[test]
+fn ping_get_and_head_carry_negotiation_headers() {
+    let Some(d) = bare("ping_get_and_head_carry_negotiation_headers") else { return };
+    for method in ["GET", "HEAD"] {
+        let r = d.request(method, "/_ping", None);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("api-version"), Some("1.50"));
+        assert_eq!(r.header("ostype"), Some("linux"));
+        assert_eq!(r.header("builder-version"), Some("1"));
+        assert_eq!(r.header("docker-experimental"), Some("false"));
+    }
+    assert_eq!(d.request("GET", "/_ping", None).text(), "OK");
+    assert_eq!(d.request("GET", "/v1.41/_ping", None).text(), "OK");
+}
+
+#[test]
+fn version_prefix_is_negotiated() {
+    let Some(d) = bare("version_prefix_is_negotiated") else { return };
+    let r = d.request("GET", "/v1.41/version", None);
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["ApiVersion"], "1.50");
+    assert_eq!(v["MinAPIVersion"], "1.24");
+    assert_eq!(v["Os"], "linux");
+
+    let r = d.request("GET", "/v1.99/version", None);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["message"], "client version 1.99 is too new. Maximum supported API version is 1.50");
+    let r = d.request("GET", "/v1.12/version", None);
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"].as_str().unwrap_or("").starts_with("client version 1.12 is too old."));
+    let r = d.request("GET", "/v1.41/no/such/endpoint", None);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn info_reports_the_roots() {
+    let Some(d) = bare("info_reports_the_roots") else { return };
+    let info = d.request("GET", "/info", None).json();
+    assert_eq!(info["DockerRootDir"], d.data_root.display().to_string());
+    assert_eq!(info["OSType"], "linux");
+    assert_eq!(info["LoggingDriver"], "json-file");
+    assert_eq!(info["Containers"], 0);
+    assert!(info["ID"].as_str().is_some_and(|s| s.len() == 36), "{info}");
+}
+
+#[test]
+fn socket_is_0660_and_removed_on_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mut d) = bare("socket_is_0660_and_removed_on_sigterm") else { return };
+    let mode = std::fs::metadata(&d.socket).expect("socket exists").permissions().mode();
+    assert_eq!(mode & 0o777, 0o660);
+    d.stop().expect("graceful stop");
+    assert!(!d.socket.exists(), "socket left after SIGTERM");
+}
+
+#[test]
+fn bad_input_gets_dockerd_errors_and_leaves_nothing() {
+    let Some(d) = crate::daemon("bad_input_gets_dockerd_errors_and_leaves_nothing") else { return };
+    let r = d.request("GET", "/v1.41/containers/nope/json", None);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "No such container: nope");
+
+    let r = d.request("POST", "/v1.41/containers/create", Some(("application/json", br#"{"Image":"nope"}"#)));
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["message"], "No such image: nope:latest");
+
+    let r = d.request("POST", "/v1.41/containers/create", Some(("application/json", b"{bad")));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let body = br#"{"Image":"busybox","Cmd":["true"]}"#;
+    let r = d.request("POST", "/v1.41/containers/create?name=dup", Some(("application/json", body)));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["Id"].as_str().expect("Id").to_string();
+    let r = d.request("POST", "/v1.41/containers/create?name=dup", Some(("application/json", body)));
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.json()["message"],
+        format!("Conflict. The container name \"/dup\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")
+    );
+
+    let r = d.request("POST", "/v1.41/containers/create?name=bad%20name", Some(("application/json", body)));
+    assert_eq!(r.status, 400);
+
+    // Only the one good container exists.
+    let list = d.request("GET", "/containers/json?all=1", None).json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let dirs = std::fs::read_dir(d.data_root.join("containers")).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(dirs, 1, "a failed create left a container directory behind");
+}

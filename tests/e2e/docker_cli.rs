@@ -1,0 +1,124 @@
+//! The real docker CLI against berthd: the everyday flow of the foundation issue.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::{daemon, eventually, ok, output, stderr, stdout};
+
+#[test]
+fn docker_run_echo_and_exit_codes() {
+    let Some(d) = daemon("docker_run_echo_and_exit_codes") else { return };
+    assert_eq!(ok(d.docker().args(["run", "--rm", "busybox", "echo", "hello"])), "hello\n");
+    let out = output(d.docker().args(["run", "--rm", "busybox", "sh", "-c", "exit 3"]));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = output(d.docker().args(["run", "--rm", "busybox", "sh", "-c", "echo err >&2; kill -9 $$"]));
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "err\n");
+    // --rm removed them all
+    assert_eq!(ok(d.docker().args(["ps", "-aq"])), "");
+}
+
+#[test]
+fn docker_run_reports_missing_command_with_127() {
+    let Some(d) = daemon("docker_run_reports_missing_command_with_127") else { return };
+    let out = output(d.docker().args(["run", "--rm", "busybox", "no-such-binary"]));
+    assert_eq!(out.status.code(), Some(127), "stdout {} stderr {}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("executable file not found"), "{}", stderr(&out));
+}
+
+#[test]
+fn docker_run_i_pipes_stdin_and_half_closes() {
+    let Some(d) = daemon("docker_run_i_pipes_stdin_and_half_closes") else { return };
+    let mut child = d
+        .docker()
+        .args(["run", "-i", "--rm", "busybox", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("docker run -i");
+    child.stdin.take().expect("stdin").write_all(b"hi\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n", "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success());
+}
+
+#[test]
+fn docker_detached_logs_inspect_stop_rm() {
+    let Some(d) = daemon("docker_detached_logs_inspect_stop_rm") else { return };
+    let id = ok(d.docker().args(["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done"]));
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    assert!(eventually(10, || ok(d.docker().args(["logs", "ticker"])).lines().count() >= 3));
+    let tail = ok(d.docker().args(["logs", "--tail", "2", "ticker"]));
+    assert_eq!(tail, "tick\ntick\n");
+    let ps = ok(d.docker().args(["ps", "-a", "--format", "{{.Names}}\t{{.Status}}"]));
+    assert!(ps.starts_with("ticker\tUp "), "{ps}");
+    let state = ok(d.docker().args(["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "ticker"]));
+    let mut parts = state.split_whitespace();
+    assert_eq!(parts.next(), Some("running"));
+    let pid: u32 = parts.next().and_then(|p| p.parse().ok()).expect("a pid");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+
+    // logs -f follows while the container writes
+    let mut follow = d.docker().args(["logs", "-f", "--tail", "0", "ticker"]).stdout(Stdio::piped()).spawn().expect("logs -f");
+    let mut buf = [0u8; 5];
+    std::io::Read::read_exact(follow.stdout.as_mut().expect("stdout"), &mut buf).expect("a followed line");
+    assert_eq!(&buf, b"tick\n");
+    let _ = follow.kill();
+    let _ = follow.wait();
+
+    let t0 = std::time::Instant::now();
+    ok(d.docker().args(["stop", "-t", "2", "ticker"]));
+    // sh ignores SIGTERM as PID 1 without a handler: the stop takes the timeout, then SIGKILL
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(1900), "stopped too early: {:?}", t0.elapsed());
+    let code = ok(d.docker().args(["inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", "ticker"]));
+    assert_eq!(code.trim(), "137 exited");
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    ok(d.docker().args(["rm", "ticker"]));
+    assert_eq!(ok(d.docker().args(["ps", "-aq"])), "");
+    assert!(d.leftover_mounts().is_empty(), "{:?}", d.leftover_mounts());
+    assert!(d.leftover_cgroups().is_empty(), "{:?}", d.leftover_cgroups());
+}
+
+#[test]
+fn docker_rm_force_running_leaves_nothing() {
+    let Some(d) = daemon("docker_rm_force_running_leaves_nothing") else { return };
+    let id = ok(d.docker().args(["run", "-d", "busybox", "sleep", "300"])).trim().to_string();
+    let pid = ok(d.docker().args(["inspect", "-f", "{{.State.Pid}}", &id])).trim().to_string();
+    let out = output(d.docker().args(["rm", &id]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("You cannot remove a running container"), "{}", stderr(&out));
+    ok(d.docker().args(["rm", "-f", &id]));
+    assert!(eventually(5, || !std::path::Path::new(&format!("/proc/{pid}")).exists()), "container process survived rm -f");
+    assert!(d.leftover_mounts().is_empty(), "{:?}", d.leftover_mounts());
+    assert!(d.leftover_cgroups().is_empty(), "{:?}", d.leftover_cgroups());
+    assert!(!d.data_root.join("containers").join(&id).exists());
+}
+
+#[test]
+fn docker_tty_session_through_a_pty() {
+    let Some(d) = daemon("docker_tty_session_through_a_pty") else { return };
+    // `script` gives docker a real pty; we type into it and read the transcript.
+    let docker = std::env::var("BERTH_TEST_DOCKER").unwrap_or_else(|_| "docker".into());
+    let mut child = std::process::Command::new("script")
+        .args(["-qefc", &format!("{docker} run -it --rm busybox sh"), "/dev/null"])
+        .env("DOCKER_HOST", d.host())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    stdin.write_all(b"stty size; tty; echo done-$((6*7))\r").expect("type");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    stdin.write_all(b"exit 5\r").expect("type");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("done-42"), "{text}");
+    assert!(text.contains("/dev/pts/0"), "no pty inside: {text}");
+    assert_eq!(out.status.code(), Some(5), "{text}");
+}
