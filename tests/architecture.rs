@@ -58,12 +58,18 @@ fn crate_edges_follow_the_table() {
         let pkg = manifest["package"]["name"].as_str().expect("package name");
         assert_eq!(pkg, format!("berth-{name}"), "crate folder {name} must be package berth-{name}");
         for dep in workspace_deps(manifest, "dependencies") {
-            assert!(allowed.contains(&dep.as_str()), "berth-{name} may not depend on berth-{dep} (allowed: {allowed:?})");
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "berth-{name} may not depend on berth-{dep} (allowed: {allowed:?})"
+            );
         }
         if CLIENTS.contains(&name.as_str()) {
             for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
                 for dep in workspace_deps(manifest, section) {
-                    assert!(!INTERNALS.contains(&dep.as_str()), "{name} is a pure API client but {section} has berth-{dep}");
+                    assert!(
+                        !INTERNALS.contains(&dep.as_str()),
+                        "{name} is a pure API client but {section} has berth-{dep}"
+                    );
                 }
             }
         }
@@ -82,7 +88,11 @@ fn only_kernel_allows_unsafe() {
         if name == "kernel" {
             assert_eq!(lints["rust"]["unsafe_code"].as_str(), Some("allow"));
         } else {
-            assert_eq!(lints.get("workspace").and_then(|w| w.as_bool()), Some(true), "{name} must use the workspace lints");
+            assert_eq!(
+                lints.get("workspace").and_then(|w| w.as_bool()),
+                Some(true),
+                "{name} must use the workspace lints"
+            );
         }
     }
 }

@@ -58,7 +58,9 @@ struct DaemonJson {
 
 fn read_daemon_json(path: &Path, explicit: bool) -> Result<DaemonJson> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("invalid configuration file {}", path.display())),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("invalid configuration file {}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(DaemonJson::default()),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -70,9 +72,17 @@ fn main() -> Result<()> {
     let file = read_daemon_json(&flags.config_file, explicit)?;
 
     let debug = flags.debug || file.debug.unwrap_or(false);
-    let level = flags.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| if debug { "debug".into() } else { "info".into() });
+    let level = flags.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| {
+        if debug {
+            "debug".into()
+        } else {
+            "info".into()
+        }
+    });
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.as_str().into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.as_str().into()),
+        )
         .with_writer(std::io::stderr)
         .init();
 
@@ -112,12 +122,16 @@ async fn run(config: Config, addrs: Vec<ListenAddr>, pidfile: Option<PathBuf>) -
     for addr in &addrs {
         match addr {
             ListenAddr::Unix(path) => {
-                listeners.push(Listener::Unix(serve::bind_unix(path).with_context(|| format!("listening on {}", path.display()))?));
+                listeners.push(Listener::Unix(
+                    serve::bind_unix(path).with_context(|| format!("listening on {}", path.display()))?,
+                ));
                 sockets.push(path.clone());
             }
             ListenAddr::Tcp(a) => {
                 tracing::warn!(addr = %a, "API listening on TCP without TLS: anyone who can reach it is root on this host");
-                listeners.push(Listener::Tcp(tokio::net::TcpListener::bind(a).await.with_context(|| format!("listening on {a}"))?));
+                listeners.push(Listener::Tcp(
+                    tokio::net::TcpListener::bind(a).await.with_context(|| format!("listening on {a}"))?,
+                ));
             }
         }
     }

@@ -101,3 +101,42 @@ fn bad_input_gets_dockerd_errors_and_leaves_nothing() {
     let dirs = std::fs::read_dir(d.data_root.join("containers")).map(|r| r.count()).unwrap_or(0);
     assert_eq!(dirs, 1, "a failed create left a container directory behind");
 }
+
+/// Every key dockerd always emits at these levels of an inspect/list answer must be there.
+fn assert_has_keys(ours: &serde_json::Value, golden: &serde_json::Value, path: &str) {
+    let (Some(o), Some(g)) = (ours.as_object(), golden.as_object()) else {
+        panic!("{path}: expected objects, got {ours} / {golden}");
+    };
+    let missing: Vec<&String> = g.keys().filter(|k| !o.contains_key(*k)).collect();
+    assert!(missing.is_empty(), "{path}: keys dockerd emits but berth does not: {missing:?}");
+}
+
+fn golden(name: &str) -> serde_json::Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/api-types/tests/golden/dockerd").join(name);
+    serde_json::from_slice(&std::fs::read(&p).expect("golden file")).expect("golden JSON")
+}
+
+#[test]
+fn inspect_and_list_have_dockerd_shape() {
+    let Some(d) = crate::daemon("inspect_and_list_have_dockerd_shape") else { return };
+    let body = br#"{"Image":"busybox","Cmd":["sleep","30"],"Labels":{"a":"b"}}"#;
+    let r = d.request("POST", "/v1.41/containers/create?name=shape", Some(("application/json", body)));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let ours = d.request("GET", "/v1.41/containers/shape/json", None).json();
+    let theirs = golden("container-inspect-created.json");
+    assert_has_keys(&ours, &theirs, "inspect");
+    for section in ["State", "Config"] {
+        assert_has_keys(&ours[section], &theirs[section], section);
+    }
+    assert_eq!(ours["State"]["StartedAt"], "0001-01-01T00:00:00Z");
+    assert_eq!(ours["Path"], "sleep");
+    assert_eq!(ours["Args"], serde_json::json!(["30"]));
+    let list = d.request("GET", "/v1.41/containers/json?all=1", None).json();
+    assert_has_keys(&list[0], &golden("containers-list.json")[0], "list");
+    assert_eq!(list[0]["Command"], "sleep 30");
+
+    let img = d.request("GET", "/v1.41/images/busybox/json", None).json();
+    assert_has_keys(&img, &golden("image-inspect.json"), "image inspect");
+    let imgs = d.request("GET", "/v1.41/images/json", None).json();
+    assert_has_keys(&imgs[0], &golden("images-list.json")[0], "image list");
+}

@@ -11,7 +11,16 @@ fn berth_run_ps_inspect_logs_stop_rm() {
     let out = output(d.berth().args(["run", "--rm", "busybox", "no-such-binary"]));
     assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
 
-    ok(d.berth().args(["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done"]));
+    ok(d.berth().args([
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.2; done",
+    ]));
     assert!(eventually(10, || ok(d.berth().args(["logs", "ticker"])).lines().count() >= 2));
     assert_eq!(ok(d.berth().args(["logs", "--tail", "2", "ticker"])), "tick\ntick\n");
     let ps = ok(d.berth().args(["ps", "-a", "--format", "{{.Names}}\t{{.Status}}"]));

@@ -31,9 +31,15 @@ fn bollard_create_start_wait_logs_remove() {
         let docker = d.bollard();
         let id = create(&d, "lifecycle", &["sh", "-c", "echo out; echo err >&2; exit 7"], false).await;
         let before = docker.inspect_container(&id, None::<InspectContainerOptions>).await.expect("inspect");
-        assert_eq!(before.state.as_ref().and_then(|s| s.status), Some(bollard::models::ContainerStateStatusEnum::CREATED));
+        assert_eq!(
+            before.state.as_ref().and_then(|s| s.status),
+            Some(bollard::models::ContainerStateStatusEnum::CREATED)
+        );
         assert_eq!(before.name.as_deref(), Some("/lifecycle"));
-        assert_eq!(before.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get("suite")).map(String::as_str), Some("e2e"));
+        assert_eq!(
+            before.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get("suite")).map(String::as_str),
+            Some("e2e")
+        );
 
         docker.start_container(&id, None).await.expect("start");
         let waited: Vec<_> = docker.wait_container(&id, None::<WaitContainerOptions>).collect().await;
@@ -83,7 +89,10 @@ fn bollard_stop_then_autoremove() {
         let id = docker.create_container(None::<CreateContainerOptions>, body).await.expect("create").id;
         docker.start_container(&id, None).await.expect("start");
         let t0 = std::time::Instant::now();
-        docker.stop_container(&id, Some(StopContainerOptions { t: Some(10), ..Default::default() })).await.expect("stop");
+        docker
+            .stop_container(&id, Some(StopContainerOptions { t: Some(10), ..Default::default() }))
+            .await
+            .expect("stop");
         assert!(t0.elapsed() < std::time::Duration::from_secs(5), "a TERM-handling process should stop at once");
         assert!(crate::eventually(5, || d.request("GET", &format!("/containers/{id}/json"), None).status == 404));
     });

@@ -46,7 +46,16 @@ fn docker_run_i_pipes_stdin_and_half_closes() {
 #[test]
 fn docker_detached_logs_inspect_stop_rm() {
     let Some(d) = daemon("docker_detached_logs_inspect_stop_rm") else { return };
-    let id = ok(d.docker().args(["run", "-d", "--name", "ticker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done"]));
+    let id = ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.2; done",
+    ]));
     let id = id.trim().to_string();
     assert_eq!(id.len(), 64, "{id}");
     assert!(eventually(10, || ok(d.docker().args(["logs", "ticker"])).lines().count() >= 3));
@@ -61,7 +70,8 @@ fn docker_detached_logs_inspect_stop_rm() {
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
 
     // logs -f follows while the container writes
-    let mut follow = d.docker().args(["logs", "-f", "--tail", "0", "ticker"]).stdout(Stdio::piped()).spawn().expect("logs -f");
+    let mut follow =
+        d.docker().args(["logs", "-f", "--tail", "0", "ticker"]).stdout(Stdio::piped()).spawn().expect("logs -f");
     let mut buf = [0u8; 5];
     std::io::Read::read_exact(follow.stdout.as_mut().expect("stdout"), &mut buf).expect("a followed line");
     assert_eq!(&buf, b"tick\n");
@@ -90,7 +100,10 @@ fn docker_rm_force_running_leaves_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("You cannot remove a running container"), "{}", stderr(&out));
     ok(d.docker().args(["rm", "-f", &id]));
-    assert!(eventually(5, || !std::path::Path::new(&format!("/proc/{pid}")).exists()), "container process survived rm -f");
+    assert!(
+        eventually(5, || !std::path::Path::new(&format!("/proc/{pid}")).exists()),
+        "container process survived rm -f"
+    );
     assert!(d.leftover_mounts().is_empty(), "{:?}", d.leftover_mounts());
     assert!(d.leftover_cgroups().is_empty(), "{:?}", d.leftover_cgroups());
     assert!(!d.data_root.join("containers").join(&id).exists());

@@ -6,7 +6,11 @@ use crate::{daemon, ok, output, stderr};
 fn import_with_changes_then_run() {
     let Some(d) = daemon("import_with_changes_then_run") else { return };
     let bb = berth_testkit::fixtures::busybox();
-    let id = ok(d.docker().args(["import", "-c", "CMD [\"echo\", \"from-cmd\"]", "-c", "ENV GREETING=hi"]).arg(&bb.rootfs_tar).arg("imported:v1"));
+    let id = ok(d
+        .docker()
+        .args(["import", "-c", "CMD [\"echo\", \"from-cmd\"]", "-c", "ENV GREETING=hi"])
+        .arg(&bb.rootfs_tar)
+        .arg("imported:v1"));
     assert!(id.trim().starts_with("sha256:"), "{id}");
     assert_eq!(ok(d.docker().args(["run", "--rm", "imported:v1"])), "from-cmd\n");
     assert_eq!(ok(d.docker().args(["run", "--rm", "imported:v1", "sh", "-c", "echo $GREETING"])), "hi\n");

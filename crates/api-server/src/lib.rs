@@ -6,6 +6,7 @@
 //! engine call, and serialise the answer; they hold no state of their own.
 
 pub mod error;
+pub mod hijack;
 pub mod routes;
 pub mod serve;
 pub mod version;

@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn parses_host_flags() {
-        assert_eq!(ListenAddr::parse("unix:///run/berth/berth.sock").unwrap(), ListenAddr::Unix("/run/berth/berth.sock".into()));
+        assert_eq!(
+            ListenAddr::parse("unix:///run/berth/berth.sock").unwrap(),
+            ListenAddr::Unix("/run/berth/berth.sock".into())
+        );
         assert_eq!(ListenAddr::parse("tcp://127.0.0.1").unwrap(), ListenAddr::Tcp("127.0.0.1:2375".into()));
         assert!(ListenAddr::parse("ftp://x").is_err());
     }

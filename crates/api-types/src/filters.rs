@@ -38,11 +38,9 @@ impl Filters {
                         other => Err(FilterError::Json(format!("filter value {other} is not a string"))),
                     })
                     .collect::<Result<Vec<_>, _>>()?,
-                Value::Object(set) => set
-                    .into_iter()
-                    .filter(|(_, on)| on.as_bool().unwrap_or(false))
-                    .map(|(k, _)| k)
-                    .collect(),
+                Value::Object(set) => {
+                    set.into_iter().filter(|(_, on)| on.as_bool().unwrap_or(false)).map(|(k, _)| k).collect()
+                }
                 Value::String(s) => vec![s],
                 other => return Err(FilterError::Json(format!("filter {key}: unexpected {other}"))),
             };

@@ -53,10 +53,7 @@ impl FromStr for ApiVersion {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseVersionError(s.to_string());
         let (major, minor) = s.split_once('.').ok_or_else(err)?;
-        Ok(ApiVersion {
-            major: major.parse().map_err(|_| err())?,
-            minor: minor.parse().map_err(|_| err())?,
-        })
+        Ok(ApiVersion { major: major.parse().map_err(|_| err())?, minor: minor.parse().map_err(|_| err())? })
     }
 }
 

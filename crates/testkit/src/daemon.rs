@@ -122,7 +122,8 @@ impl TestDaemon {
 
     /// A raw API request.
     pub fn request(&self, method: &str, path: &str, body: Option<(&str, &[u8])>) -> http::Response {
-        http::request(&self.socket, method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.log()))
+        http::request(&self.socket, method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.log()))
     }
 
     /// Loads the busybox fixture as `busybox:latest`.
@@ -202,7 +203,8 @@ impl TestDaemon {
                 if let Ok(serde_json::Value::Array(list)) = serde_json::from_slice::<serde_json::Value>(&r.body) {
                     for c in list {
                         if let Some(id) = c["Id"].as_str() {
-                            let _ = http::request(&self.socket, "DELETE", &format!("/containers/{id}?force=1&v=1"), None);
+                            let _ =
+                                http::request(&self.socket, "DELETE", &format!("/containers/{id}?force=1&v=1"), None);
                         }
                     }
                 }

@@ -10,10 +10,7 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/_ping", get(ping).head(ping))
-        .route("/version", get(version))
-        .route("/info", get(info))
+    Router::new().route("/_ping", get(ping).head(ping)).route("/version", get(version)).route("/info", get(info))
 }
 
 /// `GET|HEAD /_ping`: `OK`, with the headers clients negotiate from.

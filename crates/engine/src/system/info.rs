@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use berth_api_types::models::{
-    LocalNodeState, PluginsInfo, Runtime, SwarmInfo, SystemInfo, SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum,
+    LocalNodeState, PluginsInfo, Runtime, SwarmInfo, SystemInfo, SystemInfoCgroupDriverEnum,
+    SystemInfoCgroupVersionEnum,
 };
 
 use super::version::ENGINE_VERSION;
@@ -42,7 +43,11 @@ impl Engine {
             system_time: Some(chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, false)),
             logging_driver: Some("json-file".into()),
             cgroup_driver: Some(SystemInfoCgroupDriverEnum::CGROUPFS),
-            cgroup_version: Some(if cgroup_v2 { SystemInfoCgroupVersionEnum::_2 } else { SystemInfoCgroupVersionEnum::_1 }),
+            cgroup_version: Some(if cgroup_v2 {
+                SystemInfoCgroupVersionEnum::_2
+            } else {
+                SystemInfoCgroupVersionEnum::_1
+            }),
             n_events_listener: Some(0),
             kernel_version: Some(super::read_proc_line("/proc/sys/kernel/osrelease")),
             operating_system: Some(os_release_field("PRETTY_NAME").unwrap_or_else(|| "Linux".into())),
@@ -106,9 +111,7 @@ pub(crate) fn ensure_engine_id(config: &crate::Config) -> std::io::Result<()> {
 
 fn os_release_field(key: &str) -> Option<String> {
     let text = std::fs::read_to_string("/etc/os-release").ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-        .map(|v| v.trim_matches('"').to_string())
+    text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(|v| v.trim_matches('"').to_string())
 }
 
 fn mem_total_bytes() -> i64 {

@@ -2,14 +2,19 @@
 
 use std::path::{Path, PathBuf};
 
-use super::protocol::{ExitStatus, ProcessState, ShimConfig};
+use super::protocol::{ExitStatus, ProcessState, Request, Response, ShimConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShimError {
     #[error("failed to start shim for {id}: {message}")]
     Start { id: String, message: String },
     #[error("shim for {id} is not reachable at {path}: {source}")]
-    Connect { id: String, path: PathBuf, #[source] source: std::io::Error },
+    Connect {
+        id: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("shim protocol error: {0}")]
     Protocol(String),
     #[error("shim: {0}")]
@@ -26,13 +31,45 @@ pub struct ShimClient {
 }
 
 impl ShimClient {
-    /// Writes `shim.json`, spawns `shim_binary` detached (own process group, survives berthd),
-    /// and waits until it reports that the container's init process is running (or failed to
-    /// start, whose error text comes back as [`ShimError::Start`]). Returns the client and the
-    /// init pid.
+    /// Writes `shim.json`, spawns `shim_binary` detached (own session and process group,
+    /// survives berthd), and waits until it reports that the container's init process is
+    /// running (or failed to start, whose error text comes back as [`ShimError::Start`]).
+    /// Returns the client and the init pid. A task reaps the shim when it exits.
     pub async fn spawn(shim_binary: &Path, config: &ShimConfig) -> Result<(ShimClient, i32), ShimError> {
-        let _ = (shim_binary, config);
-        todo!("runtime helper")
+        use tokio::io::AsyncBufReadExt;
+        let start_err = |message: String| ShimError::Start { id: config.id.clone(), message };
+        std::fs::create_dir_all(&config.state_dir)?;
+        let cfg_path = config.state_dir.join("shim.json");
+        let json = serde_json::to_vec_pretty(config).map_err(|e| ShimError::Protocol(e.to_string()))?;
+        super::server::write_atomic(&cfg_path, &json)?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(config.state_dir.join("shim.log"))?;
+        // The shim calls setsid() itself, which also gives it its own process group.
+        let mut child = tokio::process::Command::new(shim_binary)
+            .arg(&cfg_path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::from(log))
+            .spawn()
+            .map_err(|e| start_err(format!("spawning {}: {e}", shim_binary.display())))?;
+        let stdout = child.stdout.take().ok_or_else(|| start_err("shim has no stdout".into()))?;
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        let mut line = String::new();
+        tokio::io::BufReader::new(stdout).read_line(&mut line).await?;
+        if line.trim().is_empty() {
+            let log = std::fs::read_to_string(config.state_dir.join("shim.log")).unwrap_or_default();
+            let tail = log.lines().last().unwrap_or("shim exited without reporting").to_string();
+            return Err(start_err(tail));
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| ShimError::Protocol(format!("{e}: {line:?}")))?;
+        if v["ok"] == true {
+            let pid = v["pid"].as_i64().ok_or_else(|| ShimError::Protocol(format!("no pid in {line:?}")))?;
+            Ok((ShimClient::open(&config.id, &config.state_dir), pid as i32))
+        } else {
+            Err(start_err(v["message"].as_str().unwrap_or("unknown error").to_string()))
+        }
     }
 
     /// A client for an existing shim (used by live restore); does not connect yet.
@@ -40,33 +77,109 @@ impl ShimClient {
         ShimClient { id: id.to_string(), state_dir: state_dir.to_path_buf() }
     }
 
+    fn sock_path(&self) -> PathBuf {
+        self.state_dir.join("ctl.sock")
+    }
+
+    async fn connect(&self) -> Result<tokio::net::UnixStream, ShimError> {
+        let path = self.sock_path();
+        tokio::net::UnixStream::connect(&path).await.map_err(|source| ShimError::Connect {
+            id: self.id.clone(),
+            path,
+            source,
+        })
+    }
+
+    /// Sends one request and reads one response line; returns the stream for attach.
+    /// Reads the response line byte by byte so no stream data after it is consumed.
+    async fn call(&self, req: &Request) -> Result<(Response, tokio::net::UnixStream), ShimError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = self.connect().await?;
+        let mut line = serde_json::to_vec(req).map_err(|e| ShimError::Protocol(e.to_string()))?;
+        line.push(b'\n');
+        conn.write_all(&line).await?;
+        let mut raw = Vec::new();
+        let mut byte = [0u8; 1];
+        loop {
+            if conn.read(&mut byte).await? == 0 {
+                return Err(ShimError::Protocol("shim closed the connection".into()));
+            }
+            if byte[0] == b'\n' {
+                break;
+            }
+            raw.push(byte[0]);
+        }
+        let resp = String::from_utf8_lossy(&raw);
+        let resp: Response = serde_json::from_str(&resp).map_err(|e| ShimError::Protocol(format!("{e}: {resp:?}")))?;
+        if let Response::Error { message } = resp {
+            return Err(ShimError::Remote(message));
+        }
+        Ok((resp, conn))
+    }
+
+    async fn call_ok(&self, req: &Request) -> Result<(), ShimError> {
+        match self.call(req).await?.0 {
+            Response::Ok => Ok(()),
+            other => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+        }
+    }
+
     pub async fn state(&self) -> Result<ProcessState, ShimError> {
-        todo!("runtime helper")
+        match self.call(&Request::State).await {
+            Ok((Response::State(s), _)) => Ok(s),
+            Ok((other, _)) => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+            Err(e @ ShimError::Connect { .. }) => {
+                // The shim is gone: report what it left behind.
+                let exit = Self::read_exit(&self.state_dir).ok_or(e)?;
+                let pid = std::fs::read_to_string(self.state_dir.join("pid"))
+                    .ok()
+                    .and_then(|p| p.trim().parse().ok())
+                    .unwrap_or(0);
+                Ok(ProcessState { pid, exit: Some(exit) })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs the process of a container spawned with `hold_start`.
+    pub async fn start(&self) -> Result<(), ShimError> {
+        self.call_ok(&Request::Start).await
     }
 
     pub async fn signal(&self, signal: i32) -> Result<(), ShimError> {
-        let _ = signal;
-        todo!("runtime helper")
+        self.call_ok(&Request::Signal { signal }).await
     }
 
     pub async fn resize(&self, height: u16, width: u16) -> Result<(), ShimError> {
-        let _ = (height, width);
-        todo!("runtime helper")
+        self.call_ok(&Request::Resize { height, width }).await
     }
 
     /// Resolves when the container exits.
     pub async fn wait(&self) -> Result<ExitStatus, ShimError> {
-        todo!("runtime helper")
+        match self.call(&Request::Wait).await {
+            Ok((Response::Exited(s), _)) => Ok(s),
+            Ok((other, _)) => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+            Err(e) => {
+                // The shim exits right after answering waiters; read what it recorded.
+                if let Some(s) = Self::read_exit(&self.state_dir) {
+                    return Ok(s);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Opens an attach stream (see [`super::protocol`] for the framing).
     pub async fn attach(&self, stdin: bool, stdout: bool, stderr: bool) -> Result<tokio::net::UnixStream, ShimError> {
-        let _ = (stdin, stdout, stderr);
-        todo!("runtime helper")
+        let (resp, conn) = self.call(&Request::Attach { stdin, stdout, stderr }).await?;
+        if resp != Response::Ok {
+            return Err(ShimError::Protocol(format!("unexpected response {resp:?}")));
+        }
+        Ok(conn)
     }
 
     pub async fn shutdown(&self) -> Result<(), ShimError> {
-        todo!("runtime helper")
+        self.call_ok(&Request::Shutdown).await
     }
 
     /// Reads `<state_dir>/exit` if the container has exited (works when the shim is gone).

@@ -26,17 +26,32 @@ pub struct ShimConfig {
     pub runtime: Option<std::path::PathBuf>,
     /// Root directory for the runtime's own state (libcontainer/runc `--root`).
     pub runtime_root: std::path::PathBuf,
+    /// Create the container but run its process only on a [`Request::Start`], so clients can
+    /// attach first and see every byte of output (`docker run` attaches before it starts).
+    #[serde(default)]
+    pub hold_start: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     State,
-    Signal { signal: i32 },
-    Resize { height: u16, width: u16 },
+    /// Runs the created container's process (with `hold_start`; a no-op once started).
+    Start,
+    Signal {
+        signal: i32,
+    },
+    Resize {
+        height: u16,
+        width: u16,
+    },
     /// Blocks until the container has exited.
     Wait,
-    Attach { stdin: bool, stdout: bool, stderr: bool },
+    Attach {
+        stdin: bool,
+        stdout: bool,
+        stderr: bool,
+    },
     /// Asks the shim to exit once the container has exited and its state is collected.
     Shutdown,
 }

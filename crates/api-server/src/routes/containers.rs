@@ -1,9 +1,0 @@
-//! Routes of the containers area.
-
-use axum::Router;
-
-use crate::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-}

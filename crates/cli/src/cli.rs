@@ -1,0 +1,170 @@
+//! The command tree: docker's groups (`container`, `image`, `system`) and top-level aliases.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{container, image, system};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "berth",
+    about = "A self-sufficient runtime for containers",
+    disable_version_flag = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Daemon socket to connect to
+    #[arg(short = 'H', long = "host")]
+    pub host: Option<String>,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCmd),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCmd),
+    /// Manage Docker
+    #[command(subcommand)]
+    System(SystemCmd),
+
+    /// Create and run a new container from an image
+    Run(container::run::Args),
+    /// Create a new container
+    Create(container::create::Args),
+    /// Start one or more stopped containers
+    Start(container::start::Args),
+    /// Stop one or more running containers
+    Stop(container::stop::Args),
+    /// Kill one or more running containers
+    Kill(container::kill::Args),
+    /// Restart one or more containers
+    Restart(container::restart::Args),
+    /// Remove one or more containers
+    Rm(container::rm::Args),
+    /// List containers
+    Ps(container::ls::Args),
+    /// Fetch the logs of a container
+    Logs(container::logs::Args),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(container::attach::Args),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::wait::Args),
+    /// Rename a container
+    Rename(container::rename::Args),
+    /// Return low-level information on Docker objects
+    Inspect(system::inspect::Args),
+
+    /// List images
+    Images(image::ls::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(image::import::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(image::load::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(image::save::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::tag::Args),
+    /// Remove one or more images
+    Rmi(image::rm::Args),
+    /// Show the history of an image
+    History(image::history::Args),
+
+    /// Show the Docker version information
+    Version(system::version::Args),
+    /// Display system-wide information
+    Info(system::info::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ContainerCmd {
+    /// Create and run a new container from an image
+    Run(container::run::Args),
+    /// Create a new container
+    Create(container::create::Args),
+    /// Start one or more stopped containers
+    Start(container::start::Args),
+    /// Stop one or more running containers
+    Stop(container::stop::Args),
+    /// Kill one or more running containers
+    Kill(container::kill::Args),
+    /// Restart one or more containers
+    Restart(container::restart::Args),
+    /// Remove one or more containers
+    #[command(visible_alias = "remove")]
+    Rm(container::rm::Args),
+    /// List containers
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(container::ls::Args),
+    /// Fetch the logs of a container
+    Logs(container::logs::Args),
+    /// Display detailed information on one or more containers
+    Inspect(container::inspect::Args),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(container::attach::Args),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::wait::Args),
+    /// Rename a container
+    Rename(container::rename::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImageCmd {
+    /// List images
+    #[command(visible_alias = "list")]
+    Ls(image::ls::Args),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(image::import::Args),
+    /// Load an image from a tar archive or STDIN
+    Load(image::load::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(image::save::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::tag::Args),
+    /// Remove one or more images
+    #[command(visible_alias = "remove")]
+    Rm(image::rm::Args),
+    /// Show the history of an image
+    History(image::history::Args),
+    /// Display detailed information on one or more images
+    Inspect(image::inspect::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SystemCmd {
+    /// Display system-wide information
+    Info(system::info::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn aliases_parse() {
+        for args in [
+            vec!["berth", "ps", "-a"],
+            vec!["berth", "container", "ls", "-aq"],
+            vec!["berth", "container", "ps"],
+            vec!["berth", "images"],
+            vec!["berth", "image", "list"],
+            vec!["berth", "rmi", "-f", "x"],
+            vec!["berth", "image", "remove", "x"],
+            vec!["berth", "-H", "unix:///x", "run", "-it", "--rm", "busybox", "sh", "-c", "exit 3"],
+            vec!["berth", "history", "-H=false", "busybox"],
+            vec!["berth", "stop", "-t", "1", "a", "b"],
+        ] {
+            Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! `berth image ...` verbs.
+
+pub mod history;
+pub mod import;
+pub mod inspect;
+pub mod load;
+pub mod ls;
+pub mod rm;
+pub mod save;
+pub mod tag;

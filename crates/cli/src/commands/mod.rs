@@ -1,0 +1,45 @@
+//! One module per docker command group; `dispatch` routes a parsed command to its verb.
+
+pub mod container;
+pub mod image;
+pub mod system;
+
+use crate::cli::{Cmd, ContainerCmd, ImageCmd, SystemCmd};
+use crate::client::Client;
+use crate::error::CmdResult;
+
+/// Connect (negotiating the API version) and run one command.
+pub async fn dispatch(host: &str, cmd: Cmd) -> CmdResult {
+    // run/create report connection failures with 125 like docker does.
+    let connect_code =
+        matches!(cmd, Cmd::Run(_) | Cmd::Create(_) | Cmd::Container(ContainerCmd::Run(_) | ContainerCmd::Create(_)));
+    let c = Client::connect(host).await.map_err(|e| if connect_code { e.with_code(125) } else { e })?;
+    use container as ct;
+    use image as im;
+    match cmd {
+        Cmd::Run(a) | Cmd::Container(ContainerCmd::Run(a)) => ct::run::run(&c, a).await,
+        Cmd::Create(a) | Cmd::Container(ContainerCmd::Create(a)) => ct::create::run(&c, a).await,
+        Cmd::Start(a) | Cmd::Container(ContainerCmd::Start(a)) => ct::start::run(&c, a).await,
+        Cmd::Stop(a) | Cmd::Container(ContainerCmd::Stop(a)) => ct::stop::run(&c, a).await,
+        Cmd::Kill(a) | Cmd::Container(ContainerCmd::Kill(a)) => ct::kill::run(&c, a).await,
+        Cmd::Restart(a) | Cmd::Container(ContainerCmd::Restart(a)) => ct::restart::run(&c, a).await,
+        Cmd::Rm(a) | Cmd::Container(ContainerCmd::Rm(a)) => ct::rm::run(&c, a).await,
+        Cmd::Ps(a) | Cmd::Container(ContainerCmd::Ls(a)) => ct::ls::run(&c, a).await,
+        Cmd::Logs(a) | Cmd::Container(ContainerCmd::Logs(a)) => ct::logs::run(&c, a).await,
+        Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => ct::attach::run(&c, a).await,
+        Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => ct::wait::run(&c, a).await,
+        Cmd::Rename(a) | Cmd::Container(ContainerCmd::Rename(a)) => ct::rename::run(&c, a).await,
+        Cmd::Container(ContainerCmd::Inspect(a)) => ct::inspect::run(&c, a).await,
+        Cmd::Inspect(a) => system::inspect::run(&c, a).await,
+        Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => im::ls::run(&c, a).await,
+        Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => im::import::run(&c, a).await,
+        Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => im::load::run(&c, a).await,
+        Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => im::save::run(&c, a).await,
+        Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => im::tag::run(&c, a).await,
+        Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => im::rm::run(&c, a).await,
+        Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => im::history::run(&c, a).await,
+        Cmd::Image(ImageCmd::Inspect(a)) => im::inspect::run(&c, a).await,
+        Cmd::Version(a) => system::version::run(&c, a).await,
+        Cmd::Info(a) | Cmd::System(SystemCmd::Info(a)) => system::info::run(&c, a).await,
+    }
+}

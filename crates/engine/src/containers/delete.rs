@@ -1,0 +1,69 @@
+//! `DELETE /containers/{id}` (ContainerDelete).
+
+use std::time::Duration;
+
+use super::remove_dir_if_exists;
+use super::signal;
+use super::state::{Status, Transition};
+use crate::{Engine, Error, Result};
+
+impl Engine {
+    /// Removes a container: 409 if running without `force`; with `force` kills it first. Removes
+    /// the rootfs snapshot, shim state, bundle and container directory, then the index entry.
+    pub async fn container_delete(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
+        let _ = volumes; // anonymous volumes are not implemented yet
+        let c = self.containers.get(key)?;
+        let _op = c.op.lock().await;
+        let status = c.status();
+        // Another delete may have finished while we waited for the lock.
+        if !self.containers.get(&c.id).is_ok_and(|x| std::sync::Arc::ptr_eq(&x, &c)) {
+            return Err(Error::no_such_container(key));
+        }
+        if status.is_running() {
+            if !force {
+                return Err(Error::Conflict(format!(
+                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    c.id
+                )));
+            }
+            if let Some(shim) = c.shim() {
+                shim.signal(signal::SIGKILL).await.map_err(|e| {
+                    Error::Internal(format!("Could not kill running container {}, cannot remove - {e}", c.id))
+                })?;
+            }
+            if c.wait_until(|s| s.status != Status::Running, Some(Duration::from_secs(30))).await.is_none() {
+                return Err(Error::Internal(format!(
+                    "Could not kill running container {}, cannot remove - no exit event",
+                    c.id
+                )));
+            }
+        }
+        if c.status() != Status::Removing {
+            c.update(|r| {
+                r.state.status =
+                    r.state.status.apply(Transition::RemoveBegan).map_err(|_| {
+                        Error::Conflict(format!("removal of container {} is already in progress", c.id))
+                    })?;
+                Ok(())
+            })?;
+        }
+        let result = self.remove_everything(&c.id, &c.dir);
+        if let Err(e) = result {
+            let _ = c.update(|r| {
+                r.state.status = r.state.status.apply(Transition::RemoveFailed).unwrap_or(Status::Dead);
+                Ok(())
+            });
+            return Err(Error::Internal(format!("unable to remove container {}: {e}", c.id)));
+        }
+        c.mark_removed();
+        self.containers.remove(&c.id);
+        Ok(())
+    }
+
+    fn remove_everything(&self, id: &str, dir: &std::path::Path) -> Result<()> {
+        self.images.remove_rootfs(id)?;
+        remove_dir_if_exists(&self.bundle_dir(id))?;
+        remove_dir_if_exists(&self.shim_dir(id))?;
+        remove_dir_if_exists(dir)
+    }
+}

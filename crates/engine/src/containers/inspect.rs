@@ -1,0 +1,176 @@
+//! `GET /containers/{id}/json` (ContainerInspect).
+
+use std::collections::HashMap;
+
+use berth_api_types::models::{
+    ContainerConfig, ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, HostConfig,
+    HostConfigLogConfig, NetworkSettings, RestartPolicy, RestartPolicyNameEnum,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::record::Record;
+use super::state::Status;
+use crate::{Engine, Result};
+
+/// Go's zero time, which dockerd prints for timestamps that never happened.
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+fn time(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(|| ZERO_TIME.to_string(), |t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn state_enum(s: Status) -> ContainerStateStatusEnum {
+    match s {
+        Status::Created => ContainerStateStatusEnum::CREATED,
+        Status::Running => ContainerStateStatusEnum::RUNNING,
+        Status::Exited => ContainerStateStatusEnum::EXITED,
+        Status::Removing => ContainerStateStatusEnum::REMOVING,
+        Status::Dead => ContainerStateStatusEnum::DEAD,
+    }
+}
+
+/// The inspect document for a record. `paths` = (hostname, hosts, resolv.conf, log) once the
+/// container has been started, empty strings before, as dockerd reports them.
+pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerInspectResponse {
+    let s = &r.state;
+    let started = s.started_at.is_some() || s.status == Status::Running;
+    let path_of = |name: String| if started { dir.join(name).display().to_string() } else { String::new() };
+    let cfg = &r.config;
+    ContainerInspectResponse {
+        id: Some(r.id.clone()),
+        created: Some(r.created.to_rfc3339_opts(SecondsFormat::Nanos, true)),
+        path: Some(r.path.clone()),
+        args: Some(r.args.clone()),
+        state: Some(ContainerState {
+            status: Some(state_enum(s.status)),
+            running: Some(s.status == Status::Running),
+            paused: Some(false),
+            restarting: Some(false),
+            oom_killed: Some(s.oom_killed),
+            dead: Some(s.status == Status::Dead),
+            pid: Some(i64::from(s.pid)),
+            exit_code: Some(s.exit_code),
+            error: Some(s.error.clone()),
+            started_at: Some(time(s.started_at)),
+            finished_at: Some(time(s.finished_at)),
+            health: None,
+        }),
+        image: Some(r.image_id.clone()),
+        resolv_conf_path: Some(path_of("resolv.conf".into())),
+        hostname_path: Some(path_of("hostname".into())),
+        hosts_path: Some(path_of("hosts".into())),
+        log_path: Some(path_of(format!("{}-json.log", r.id))),
+        name: Some(format!("/{}", r.name)),
+        restart_count: Some(r.restart_count),
+        driver: Some("overlay2".into()),
+        platform: Some("linux".into()),
+        mount_label: Some(String::new()),
+        process_label: Some(String::new()),
+        app_armor_profile: Some(String::new()),
+        host_config: Some(HostConfig {
+            container_id_file: Some(String::new()),
+            log_config: Some(HostConfigLogConfig { typ: Some("json-file".into()), config: Some(HashMap::new()) }),
+            network_mode: Some(r.host.network_mode.clone()),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::EMPTY),
+                maximum_retry_count: Some(0),
+            }),
+            auto_remove: Some(r.host.auto_remove),
+            volume_driver: Some(String::new()),
+            readonly_rootfs: Some(r.host.readonly_rootfs),
+            privileged: Some(false),
+            publish_all_ports: Some(false),
+            runtime: Some(r.host.runtime.clone().unwrap_or_else(|| runtime.to_string())),
+            console_size: Some(r.host.console_size.map_or(vec![0, 0], |(h, w)| vec![usize::from(h), usize::from(w)])),
+            ..Default::default()
+        }),
+        mounts: Some(vec![]),
+        config: Some(ContainerConfig {
+            hostname: Some(cfg.hostname.clone()),
+            domainname: Some(cfg.domainname.clone()),
+            user: Some(cfg.user.clone()),
+            attach_stdin: Some(cfg.attach_stdin),
+            attach_stdout: Some(cfg.attach_stdout),
+            attach_stderr: Some(cfg.attach_stderr),
+            exposed_ports: (!cfg.exposed_ports.is_empty()).then(|| cfg.exposed_ports.clone()),
+            tty: Some(cfg.tty),
+            open_stdin: Some(cfg.open_stdin),
+            stdin_once: Some(cfg.stdin_once),
+            env: Some(cfg.env.clone()),
+            cmd: cfg.cmd.clone(),
+            image: Some(r.image.clone()),
+            volumes: (!cfg.volumes.is_empty()).then(|| cfg.volumes.clone()),
+            working_dir: Some(cfg.working_dir.clone()),
+            entrypoint: cfg.entrypoint.clone(),
+            labels: Some(cfg.labels.clone().into_iter().collect()),
+            stop_signal: cfg.stop_signal.clone(),
+            stop_timeout: cfg.stop_timeout,
+            ..Default::default()
+        }),
+        network_settings: Some(NetworkSettings {
+            sandbox_id: Some(String::new()),
+            sandbox_key: Some(String::new()),
+            ports: Some(HashMap::new()),
+            networks: Some(HashMap::new()),
+        }),
+        ..Default::default()
+    }
+}
+
+impl Engine {
+    pub async fn container_inspect(&self, key: &str) -> Result<ContainerInspectResponse> {
+        let c = self.containers.get(key)?;
+        Ok(inspect(&c.record(), &c.dir, &self.config.default_runtime))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_matches_dockerd_for_created_and_running() {
+        let mut r = crate::containers::record::sample(&"a".repeat(64), "golden1");
+        let dir = std::path::Path::new("/d/containers/aaa");
+        let v = serde_json::to_value(inspect(&r, dir, "berth")).unwrap();
+        assert_eq!(v["Name"], "/golden1");
+        assert_eq!(v["State"]["Status"], "created");
+        assert_eq!(v["State"]["StartedAt"], ZERO_TIME);
+        assert_eq!(v["State"]["Error"], "");
+        assert_eq!(v["LogPath"], "");
+        assert_eq!(v["HostConfig"]["LogConfig"]["Type"], "json-file");
+        assert_eq!(v["HostConfig"]["RestartPolicy"]["Name"], "");
+        assert_eq!(v["Config"]["Labels"], serde_json::json!({}));
+        r.state.started(7, Utc::now()).unwrap();
+        let v = serde_json::to_value(inspect(&r, dir, "berth")).unwrap();
+        assert_eq!(v["State"]["Running"], true);
+        assert_eq!(v["State"]["Pid"], 7);
+        assert_eq!(v["HostsPath"], "/d/containers/aaa/hosts");
+        // Every top-level key dockerd emits that we can know is present.
+        let golden: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../api-types/tests/golden/dockerd/container-inspect-running.json"
+        ))
+        .unwrap();
+        for key in [
+            "Id",
+            "Created",
+            "Path",
+            "Args",
+            "State",
+            "Image",
+            "Name",
+            "Driver",
+            "Platform",
+            "HostConfig",
+            "Config",
+            "NetworkSettings",
+            "Mounts",
+        ] {
+            assert!(v.get(key).is_some(), "{key}");
+            assert!(golden.get(key).is_some(), "{key}");
+        }
+        for key in golden["State"].as_object().unwrap().keys() {
+            assert!(v["State"].get(key).is_some(), "State.{key}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Following running containers: a task per running container awaits its shim's exit report,
+//! records it, cleans up, and honours AutoRemove. [`restore`] reconnects after a daemon start.
+
+use std::sync::Arc;
+
+use berth_runtime::shim::client::ShimClient;
+use berth_runtime::shim::protocol::ExitStatus;
+use chrono::{DateTime, Utc};
+
+use super::state::Status;
+use super::Container;
+use crate::{Engine, Error, Result};
+
+/// Spawns the task that waits for `c`'s exit through `shim`.
+pub(crate) fn spawn(engine: Arc<Engine>, c: Arc<Container>, shim: ShimClient) {
+    tokio::spawn(async move {
+        let exit = match shim.wait().await {
+            Ok(exit) => exit,
+            Err(e) => {
+                tracing::warn!(id = %c.id, error = %e, "lost the shim; reading its exit file");
+                ShimClient::read_exit(&shim.state_dir).unwrap_or_else(|| lost_exit())
+            }
+        };
+        engine.record_exit(&c, &shim, exit).await;
+    });
+}
+
+fn lost_exit() -> ExitStatus {
+    ExitStatus { code: 255, finished_at: Utc::now().to_rfc3339(), oom_killed: false }
+}
+
+impl Engine {
+    async fn record_exit(self: &Arc<Self>, c: &Arc<Container>, shim: &ShimClient, exit: ExitStatus) {
+        if let Err(e) = shim.shutdown().await {
+            tracing::debug!(id = %c.id, error = %e, "shim shutdown");
+        }
+        c.set_shim(None);
+        self.cleanup_after_exit(&c.id);
+        let finished = DateTime::parse_from_rfc3339(&exit.finished_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| Utc::now());
+        let recorded = c.update(|r| {
+            r.state.exited(i64::from(exit.code), finished, exit.oom_killed).map_err(|e| Error::Internal(e.to_string()))
+        });
+        if let Err(e) = recorded {
+            tracing::warn!(id = %c.id, error = %e, "recording exit");
+            return;
+        }
+        if c.record().host.auto_remove {
+            if let Err(e) = self.container_delete(&c.id, false, false).await {
+                tracing::warn!(id = %c.id, error = %e, "auto-remove");
+            }
+        }
+    }
+}
+
+/// Reconnects to running shims after a daemon start; containers whose shim is gone are marked
+/// exited with the status from their exit file (255 when there is none).
+pub async fn restore(engine: &Arc<Engine>) -> Result<()> {
+    for c in engine.containers.all() {
+        match c.status() {
+            Status::Running => {}
+            Status::Removing => {
+                // A delete was interrupted: finish it.
+                if let Err(e) = engine.container_delete(&c.id, true, false).await {
+                    tracing::warn!(id = %c.id, error = %e, "finishing interrupted removal");
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        let state_dir = engine.shim_dir(&c.id);
+        let shim = ShimClient::open(&c.id, &state_dir);
+        match shim.state().await {
+            Ok(state) if state.exit.is_none() => {
+                tracing::info!(id = %c.id, pid = state.pid, "reconnected to running container");
+                c.set_shim(Some(shim.clone()));
+                spawn(engine.clone(), c.clone(), shim);
+            }
+            Ok(state) => {
+                let exit = state.exit.unwrap_or_else(lost_exit);
+                engine.record_exit(&c, &shim, exit).await;
+            }
+            Err(e) => {
+                tracing::info!(id = %c.id, error = %e, "shim is gone; container exited while the daemon was down");
+                let exit = ShimClient::read_exit(&state_dir).unwrap_or_else(lost_exit);
+                engine.record_exit(&c, &shim, exit).await;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The human `Status` column of `GET /containers/json` (`Up 3 seconds`, `Exited (3) 2 seconds
+//! ago`, `Created`), with go-units' `HumanDuration` wording.
+
+use chrono::{DateTime, Utc};
+
+use super::state::{RunState, Status};
+
+/// go-units `HumanDuration`.
+pub fn human_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds();
+    let minutes = d.num_minutes();
+    let hours = d.num_hours();
+    if secs < 1 {
+        "Less than a second".into()
+    } else if secs == 1 {
+        "1 second".into()
+    } else if secs < 60 {
+        format!("{secs} seconds")
+    } else if minutes == 1 {
+        "About a minute".into()
+    } else if minutes < 60 {
+        format!("{minutes} minutes")
+    } else if hours == 1 {
+        "About an hour".into()
+    } else if hours < 48 {
+        format!("{hours} hours")
+    } else if hours < 24 * 7 * 2 {
+        format!("{} days", hours / 24)
+    } else if hours < 24 * 30 * 2 {
+        format!("{} weeks", hours / 24 / 7)
+    } else if hours < 24 * 365 * 2 {
+        format!("{} months", hours / 24 / 30)
+    } else {
+        format!("{} years", hours / 24 / 365)
+    }
+}
+
+/// The list `Status` text for a container at time `now`.
+pub fn status_text(state: &RunState, now: DateTime<Utc>) -> String {
+    match state.status {
+        Status::Created => "Created".into(),
+        Status::Running => match state.started_at {
+            Some(t) => format!("Up {}", human_duration(now - t)),
+            None => "Up".into(),
+        },
+        Status::Exited => match state.finished_at {
+            Some(t) => format!("Exited ({}) {} ago", state.exit_code, human_duration(now - t)),
+            None => format!("Exited ({})", state.exit_code),
+        },
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(human_duration(Duration::milliseconds(300)), "Less than a second");
+        assert_eq!(human_duration(Duration::seconds(1)), "1 second");
+        assert_eq!(human_duration(Duration::seconds(3)), "3 seconds");
+        assert_eq!(human_duration(Duration::seconds(61)), "About a minute");
+        assert_eq!(human_duration(Duration::minutes(5)), "5 minutes");
+        assert_eq!(human_duration(Duration::minutes(61)), "About an hour");
+        assert_eq!(human_duration(Duration::hours(5)), "5 hours");
+        assert_eq!(human_duration(Duration::hours(72)), "3 days");
+        assert_eq!(human_duration(Duration::days(21)), "3 weeks");
+        assert_eq!(human_duration(Duration::days(90)), "3 months");
+        assert_eq!(human_duration(Duration::days(800)), "2 years");
+    }
+
+    #[test]
+    fn status_strings() {
+        let now = Utc::now();
+        let mut s = RunState::default();
+        assert_eq!(status_text(&s, now), "Created");
+        s.started(1, now - Duration::seconds(3)).unwrap();
+        assert_eq!(status_text(&s, now), "Up 3 seconds");
+        s.exited(3, now - Duration::seconds(2), false).unwrap();
+        assert_eq!(status_text(&s, now), "Exited (3) 2 seconds ago");
+        s.status = Status::Removing;
+        assert_eq!(status_text(&s, now), "Removal In Progress");
+    }
+}
