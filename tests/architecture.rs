@@ -1,4 +1,5 @@
 //! The crate dependency rules of ARCHITECTURE.md §3, checked from every crate's Cargo.toml.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

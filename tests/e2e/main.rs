@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `berthd` (via `berth_testkit::TestDaemon`) driven by the real
 //! docker CLI, by bollard and by `berth`. They need root: without `BERTH_TEST_PRIVILEGED=1`
 //! each prints `SKIP <name>: needs root`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod api;
 mod cli;

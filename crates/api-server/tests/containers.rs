@@ -2,6 +2,7 @@
 //! `tower::ServiceExt::oneshot`. The error paths need nothing; the lifecycle tests load the
 //! busybox fixture (`scripts/make-busybox-image.sh`) and skip when it cannot be built; the run
 //! test needs root (`BERTH_TEST_PRIVILEGED=1`) and the `berth-shim` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -247,21 +248,16 @@ async fn create_inspect_list_rename_delete_without_running() {
     assert_eq!(list, json!([]));
 }
 
-fn shim_binary() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "../../target".into());
-    Path::new(&target).join("debug/berth-shim")
-}
-
 #[tokio::test]
 async fn runs_a_real_container() {
-    if std::env::var("BERTH_TEST_PRIVILEGED").as_deref() != Ok("1") {
-        println!("SKIP runs_a_real_container: needs root");
+    if !berth_testkit::require_privileged("runs_a_real_container") {
         return;
     }
+    let cgroups = berth_testkit::cgroups::CgroupParent::new();
     let env = env_with(|p| {
         let mut c = Config::with_roots(p.join("data"), p.join("exec"));
-        c.shim_binary = shim_binary();
-        c.cgroup_parent = format!("berth-test-{}", std::process::id());
+        c.shim_binary = berth_testkit::daemon::bin("berth-shim");
+        c.cgroup_parent = cgroups.0.clone();
         c
     })
     .await;

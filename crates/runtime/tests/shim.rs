@@ -3,6 +3,7 @@
 //!
 //! The shim binary is `BERTH_SHIM_BIN` if set, else this crate's `shim` example
 //! (`$CARGO_TARGET_DIR/debug/examples/shim`, built by `cargo test` — same code as `berth-shim`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,12 +14,7 @@ use berth_runtime::spec::{self, SpecInput};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn privileged(name: &str) -> bool {
-    if std::env::var("BERTH_TEST_PRIVILEGED").as_deref() != Ok("1") {
-        println!("SKIP {name}: needs root");
-        return false;
-    }
-    assert!(nix::unistd::geteuid().is_root(), "BERTH_TEST_PRIVILEGED=1 but not root");
-    true
+    berth_testkit::require_privileged(name)
 }
 
 fn shim_bin() -> PathBuf {
@@ -90,6 +86,7 @@ fn fixture(name: &str, args: &[&str], tty: bool, open_stdin: bool) -> Fixture {
         stdin_once: open_stdin,
         runtime: std::env::var_os("BERTH_TEST_RUNTIME").map(PathBuf::from),
         runtime_root: dir.path().join("runtime"),
+        hold_start: false,
     };
     Fixture { dir, cfg }
 }
@@ -163,7 +160,7 @@ async fn exit_code_is_reported() {
     let log = std::fs::read_to_string(f.cfg.state_dir.join("shim.log")).unwrap_or_default();
     let files: Vec<_> =
         std::fs::read_dir(&f.cfg.state_dir).expect("ls").map(|e| e.expect("entry").file_name()).collect();
-    assert_eq!(status.expect(&format!("wait; shim.log: {log}; files: {files:?}")).code, 3);
+    assert_eq!(status.unwrap_or_else(|_| panic!("wait; shim.log: {log}; files: {files:?}")).code, 3);
     wait_gone(&f).await;
 }
 
@@ -225,6 +222,26 @@ async fn stdin_half_close_ends_cat() {
     stream.shutdown().await.expect("half-close");
     let (out, _) = read_frames(stream).await;
     assert_eq!(String::from_utf8_lossy(&out), "piped\n");
+    assert_eq!(client.wait().await.expect("wait").code, 0);
+    wait_gone(&f).await;
+}
+
+#[tokio::test]
+async fn held_start_lets_attach_see_the_first_byte() {
+    if !privileged("held_start_lets_attach_see_the_first_byte") {
+        return;
+    }
+    let mut f = fixture("held", &["echo", "first"], false, false);
+    f.cfg.hold_start = true;
+    let (client, _) = ShimClient::spawn(&shim_bin(), &f.cfg).await.expect("spawn");
+    // Nothing runs before start: the attach opened now must get all of the output.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(client.state().await.expect("state").exit.is_none());
+    let stream = client.attach(false, true, true).await.expect("attach");
+    client.start().await.expect("start");
+    client.start().await.expect("a second start is a no-op");
+    let (out, _) = read_frames(stream).await;
+    assert_eq!(String::from_utf8_lossy(&out), "first\n");
     assert_eq!(client.wait().await.expect("wait").code, 0);
     wait_gone(&f).await;
 }

@@ -1,6 +1,7 @@
 //! Golden test of the default OCI spec (`tests/golden/spec-default.json`), checked against what
 //! dockerd 20.10 writes for `docker run busybox` (minus seccomp, not generated yet, and the
 //! zero-valued memory/cpu/blockIO resources). Regenerate with `BERTH_UPDATE_GOLDEN=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use berth_runtime::spec::{build, SpecInput};
 

@@ -102,7 +102,10 @@ mod tests {
 
     use super::*;
 
-    fn tar_of(entries: &[(&str, EntryType, &[u8], Option<&str>, u32)]) -> Vec<u8> {
+    /// (path, type, content, link target, mode)
+    type Entry<'a> = (&'a str, EntryType, &'a [u8], Option<&'a str>, u32);
+
+    fn tar_of(entries: &[Entry<'_>]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
         for (path, kind, data, link, mode) in entries {
             let mut h = tar::Header::new_gnu();
@@ -161,8 +164,7 @@ mod tests {
     /// Whiteouts need mknod and trusted.* xattrs: root only.
     #[test]
     fn converts_whiteouts() {
-        if std::env::var("BERTH_TEST_PRIVILEGED").as_deref() != Ok("1") {
-            eprintln!("SKIP converts_whiteouts: needs root");
+        if !berth_testkit::require_privileged("converts_whiteouts") {
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -47,6 +47,7 @@ impl TestDaemon {
         let exec_root = dir.path().join("exec");
         let cgroup_parent = format!("berth-test-{:08x}", rand::random::<u32>());
         let log = std::fs::File::create(dir.path().join("berthd.log"))?;
+        std::fs::write(dir.path().join("daemon.json"), "{}")?;
         let child = Command::new(bin("berthd"))
             .arg("--data-root")
             .arg(&data_root)
@@ -64,7 +65,6 @@ impl TestDaemon {
             .stderr(log)
             .spawn()
             .with_context(|| format!("spawning {}", bin("berthd").display()))?;
-        std::fs::write(dir.path().join("daemon.json"), "{}")?;
         let mut d = TestDaemon { dir, socket, data_root, exec_root, cgroup_parent, child: Some(child) };
         d.wait_ready()?;
         Ok(d)
@@ -194,7 +194,7 @@ impl TestDaemon {
 
     /// cgroup directories this daemon's containers left behind.
     pub fn leftover_cgroups(&self) -> Vec<PathBuf> {
-        cgroup_dirs(&self.cgroup_parent).into_iter().filter(|d| has_children(d)).collect()
+        crate::cgroups::dirs(&self.cgroup_parent).into_iter().filter(|d| crate::cgroups::has_children(d)).collect()
     }
 
     fn cleanup(&mut self) {
@@ -218,12 +218,7 @@ impl TestDaemon {
         for m in mounts {
             let _ = Command::new("umount").arg("-l").arg(&m).status();
         }
-        for d in cgroup_dirs(&self.cgroup_parent) {
-            kill_cgroup_tree(&d);
-        }
-        for d in cgroup_dirs(&self.cgroup_parent) {
-            remove_cgroup_tree(&d);
-        }
+        crate::cgroups::cleanup(&self.cgroup_parent);
     }
 }
 
@@ -233,7 +228,7 @@ impl Drop for TestDaemon {
     }
 }
 
-fn signal(pid: u32, sig: i32) {
+pub(crate) fn signal(pid: u32, sig: i32) {
     // Only ever called with the pid of a child this process spawned.
     let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
 }
@@ -249,51 +244,4 @@ fn kill_processes_under(exec_root: &Path) {
             signal(pid, libc::SIGKILL);
         }
     }
-}
-
-fn cgroup_dirs(parent: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") else { return vec![] };
-    let mut out = vec![];
-    for e in entries.flatten() {
-        let p = e.path().join(parent);
-        if p.is_dir() {
-            out.push(p);
-        }
-    }
-    let v2 = Path::new("/sys/fs/cgroup").join(parent);
-    if v2.is_dir() && !out.contains(&v2) {
-        out.push(v2);
-    }
-    out
-}
-
-fn has_children(dir: &Path) -> bool {
-    std::fs::read_dir(dir).map(|r| r.flatten().any(|e| e.path().is_dir())).unwrap_or(false)
-}
-
-/// SIGKILLs every process in this daemon's cgroups: only containers this test started.
-fn kill_cgroup_tree(dir: &Path) {
-    for pid in std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default().lines() {
-        if let Ok(pid) = pid.trim().parse::<u32>() {
-            signal(pid, libc::SIGKILL);
-        }
-    }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                kill_cgroup_tree(&e.path());
-            }
-        }
-    }
-}
-
-fn remove_cgroup_tree(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                remove_cgroup_tree(&e.path());
-            }
-        }
-    }
-    let _ = std::fs::remove_dir(dir);
 }

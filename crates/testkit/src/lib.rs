@@ -5,6 +5,7 @@
 //! It is a pure API client: it never links the engine, store or runtime, so the same tests can
 //! be pointed at a reference dockerd.
 
+pub mod cgroups;
 pub mod daemon;
 pub mod fixtures;
 pub mod http;

@@ -120,7 +120,12 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
 impl Engine {
     pub async fn container_inspect(&self, key: &str) -> Result<ContainerInspectResponse> {
         let c = self.containers.get(key)?;
-        Ok(inspect(&c.record(), &c.dir, &self.config.default_runtime))
+        let mut resp = inspect(&c.record(), &c.dir, &self.config.default_runtime);
+        resp.graph_driver = Some(berth_api_types::models::DriverData {
+            name: "overlay2".into(),
+            data: self.images.rootfs_dirs(&c.id).unwrap_or_default(),
+        });
+        Ok(resp)
     }
 }
 

@@ -135,7 +135,7 @@ impl Engine {
         let f = &opts.filters;
         let show_all = opts.all || opts.limit.is_some_and(|l| l > 0) || f.contains("status") || f.contains("exited");
         let mut records: Vec<Record> = self.containers.all().iter().map(|c| c.record()).collect();
-        records.sort_by(|a, b| b.created.cmp(&a.created));
+        records.sort_by_key(|r| std::cmp::Reverse(r.created));
         let created_of = |key: &str| -> Result<Option<DateTime<Utc>>> {
             match f.get(key).first() {
                 None => Ok(None),

@@ -18,7 +18,7 @@ pub(crate) fn spawn(engine: Arc<Engine>, c: Arc<Container>, shim: ShimClient) {
             Ok(exit) => exit,
             Err(e) => {
                 tracing::warn!(id = %c.id, error = %e, "lost the shim; reading its exit file");
-                ShimClient::read_exit(&shim.state_dir).unwrap_or_else(|| lost_exit())
+                ShimClient::read_exit(&shim.state_dir).unwrap_or_else(lost_exit)
             }
         };
         engine.record_exit(&c, &shim, exit).await;

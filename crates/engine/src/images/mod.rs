@@ -132,6 +132,31 @@ impl Images {
         Ok(target)
     }
 
+    /// The overlay directories of a container's rootfs, as dockerd's `GraphDriver.Data`
+    /// (`LowerDir`, `UpperDir`, `WorkDir`, `MergedDir`).
+    pub fn rootfs_dirs(&self, container_id: &str) -> Result<std::collections::HashMap<String, String>> {
+        let inner = &self.inner;
+        let rec = inner.container_snapshot(container_id)?;
+        let mut lowers = Vec::with_capacity(rec.layers.len());
+        for chain in rec.layers.iter().rev() {
+            if let Some(l) = inner.meta.layer(chain).map_err(store_err("reading layer"))? {
+                lowers.push(l.snapshot);
+            }
+        }
+        let mut data = std::collections::HashMap::new();
+        for m in inner.snapshots.overlay_mounts(rec.snapshot, &lowers) {
+            for opt in &m.options {
+                for (key, name) in [("lowerdir=", "LowerDir"), ("upperdir=", "UpperDir"), ("workdir=", "WorkDir")] {
+                    if let Some(v) = opt.strip_prefix(key) {
+                        data.insert(name.to_string(), v.to_string());
+                    }
+                }
+            }
+        }
+        data.insert("MergedDir".into(), inner.snapshots.merged_dir(rec.snapshot).display().to_string());
+        Ok(data)
+    }
+
     /// Unmounts the container's rootfs (idempotent; fine when not mounted).
     pub fn unmount_rootfs(&self, container_id: &str) -> Result<()> {
         let inner = &self.inner;

@@ -181,7 +181,7 @@ fn run_runc(cfg: &ShimConfig, mut cmd: Command) -> Result<(), CreateError> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["level"] == "error")
         .filter_map(|v| v["msg"].as_str().map(str::to_string))
-        .last()
+        .next_back()
         .unwrap_or_else(|| format!("runtime exited with {status}"));
     Err(CreateError::Runtime(docker_message(&msg, args0(&cfg.bundle).as_deref())))
 }
