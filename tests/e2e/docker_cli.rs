@@ -138,3 +138,22 @@ fn docker_tty_session_through_a_pty() {
     assert!(text.contains("/dev/pts/0"), "no pty inside: {text}");
     assert_eq!(out.status.code(), Some(5), "{text}");
 }
+
+#[test]
+fn docker_ps_size_and_ancestor_filter() {
+    let Some(d) = daemon("docker_ps_size_and_ancestor_filter") else { return };
+    ok(d.docker().args(["run", "--name", "writer", "busybox", "sh", "-c", "head -c 5000 /dev/zero > /x"]));
+    ok(d.docker().args(["tag", "busybox", "other:1"]));
+    ok(d.docker().args(["create", "--name", "via-other", "other:1", "true"]));
+    let sizes = ok(d.docker().args(["ps", "-as", "--format", "{{.Names}} {{.Size}}"]));
+    assert!(sizes.contains("writer 5kB (virtual 1.99MB)"), "{sizes}");
+    assert!(sizes.contains("via-other 0B (virtual 1.99MB)"), "{sizes}");
+    // Both were made from busybox's image, whatever name they used.
+    let mut names: Vec<String> =
+        ok(d.docker().args(["ps", "-a", "--filter", "ancestor=busybox", "--format", "{{.Names}}"]))
+            .lines()
+            .map(String::from)
+            .collect();
+    names.sort();
+    assert_eq!(names, ["via-other", "writer"]);
+}

@@ -69,6 +69,10 @@ impl Filters {
         self.0.values().all(Vec::is_empty)
     }
 
+    pub fn remove(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.0.entry(key.into()).or_default().push(value.into());
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod filters;
 pub mod query;
 pub mod stdcopy;
+pub mod units;
 pub mod version;
 
 pub use bollard_stubs::models;

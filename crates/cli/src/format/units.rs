@@ -2,38 +2,7 @@
 
 use std::time::Duration;
 
-/// go-units `HumanDuration`: "Less than a second", "2 minutes", "About an hour", "3 weeks".
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    let seconds = secs as i64;
-    if seconds < 1 {
-        return "Less than a second".into();
-    } else if seconds == 1 {
-        return "1 second".into();
-    } else if seconds < 60 {
-        return format!("{seconds} seconds");
-    }
-    let minutes = (secs / 60.0) as i64;
-    if minutes == 1 {
-        return "About a minute".into();
-    } else if minutes < 60 {
-        return format!("{minutes} minutes");
-    }
-    let hours = (secs / 3600.0 + 0.5) as i64;
-    if hours == 1 {
-        "About an hour".into()
-    } else if hours < 48 {
-        format!("{hours} hours")
-    } else if hours < 24 * 7 * 2 {
-        format!("{} days", hours / 24)
-    } else if hours < 24 * 30 * 2 {
-        format!("{} weeks", hours / 24 / 7)
-    } else if hours < 24 * 365 * 2 {
-        format!("{} months", hours / 24 / 30)
-    } else {
-        format!("{} years", (secs / 3600.0) as i64 / 24 / 365)
-    }
-}
+pub use berth_api_types::units::human_duration;
 
 /// "N units ago" for a unix timestamp, measured from `now` (unix seconds).
 pub fn since(created: i64, now: i64) -> String {

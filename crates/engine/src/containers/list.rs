@@ -79,6 +79,13 @@ pub fn matches(r: &Record, f: &Filters) -> bool {
         && any("ancestor", &|v| ancestor_matches(r, v))
 }
 
+/// Every filter but `ancestor` (which the caller checks against resolved image ids).
+fn matches_except_ancestor(r: &Record, f: &Filters) -> bool {
+    let mut rest = f.clone();
+    rest.remove("ancestor");
+    matches(r, &rest)
+}
+
 fn ancestor_matches(r: &Record, a: &str) -> bool {
     let with_tag = |s: &str| {
         if s.rsplit('/').next().is_some_and(|l| l.contains(':')) {
@@ -144,19 +151,30 @@ impl Engine {
         };
         let before = created_of("before")?;
         let since = created_of("since")?;
+        // `ancestor=busybox` also matches containers whose image is busybox's current id.
+        let ancestor_ids: Vec<String> =
+            f.get("ancestor").iter().filter_map(|a| self.images.resolve(a).ok().map(|i| i.id)).collect();
         let now = Utc::now();
-        let mut out: Vec<ContainerSummary> = records
+        let mut out: Vec<(String, ContainerSummary)> = records
             .iter()
             .filter(|r| show_all || before.is_some() || since.is_some() || r.state.status == Status::Running)
             .filter(|r| before.is_none_or(|b| r.created < b))
             .filter(|r| since.is_none_or(|s| r.created > s))
-            .filter(|r| matches(r, f))
-            .map(|r| summary(r, now))
+            .filter(|r| matches(r, f) || (matches_except_ancestor(r, f) && ancestor_ids.contains(&r.image_id)))
+            .map(|r| (r.id.clone(), summary(r, now)))
             .collect();
         if let Some(limit) = opts.limit.filter(|l| *l > 0) {
             out.truncate(limit);
         }
-        Ok(out)
+        if opts.size {
+            for (id, s) in &mut out {
+                if let Ok((rw, rootfs)) = self.images.rootfs_sizes(id) {
+                    s.size_rw = Some(rw);
+                    s.size_root_fs = Some(rootfs);
+                }
+            }
+        }
+        Ok(out.into_iter().map(|(_, s)| s).collect())
     }
 }
 

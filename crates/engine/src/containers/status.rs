@@ -5,34 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::state::{RunState, Status};
 
-/// go-units `HumanDuration`.
+/// go-units `HumanDuration` of a chrono span (negative spans read as zero).
 pub fn human_duration(d: chrono::Duration) -> String {
-    let secs = d.num_seconds();
-    let minutes = d.num_minutes();
-    let hours = d.num_hours();
-    if secs < 1 {
-        "Less than a second".into()
-    } else if secs == 1 {
-        "1 second".into()
-    } else if secs < 60 {
-        format!("{secs} seconds")
-    } else if minutes == 1 {
-        "About a minute".into()
-    } else if minutes < 60 {
-        format!("{minutes} minutes")
-    } else if hours == 1 {
-        "About an hour".into()
-    } else if hours < 48 {
-        format!("{hours} hours")
-    } else if hours < 24 * 7 * 2 {
-        format!("{} days", hours / 24)
-    } else if hours < 24 * 30 * 2 {
-        format!("{} weeks", hours / 24 / 7)
-    } else if hours < 24 * 365 * 2 {
-        format!("{} months", hours / 24 / 30)
-    } else {
-        format!("{} years", hours / 24 / 365)
-    }
+    berth_api_types::units::human_duration(d.to_std().unwrap_or_default())
 }
 
 /// The list `Status` text for a container at time `now`.

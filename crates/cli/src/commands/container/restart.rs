@@ -5,17 +5,8 @@ use bollard::query_parameters::RestartContainerOptionsBuilder;
 use crate::client::Client;
 use crate::error::CmdResult;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Signal to send to the container
-    #[arg(short = 's', long = "signal")]
-    pub signal: Option<String>,
-    /// Seconds to wait before killing the container
-    #[arg(short = 't', long = "time", visible_alias = "timeout")]
-    pub time: Option<i32>,
-    #[arg(required = true, value_name = "CONTAINER")]
-    pub containers: Vec<String>,
-}
+/// Same flags as `stop`.
+pub use super::stop::Args;
 
 pub async fn run(c: &Client, a: Args) -> CmdResult {
     let mut opts = RestartContainerOptionsBuilder::new();
