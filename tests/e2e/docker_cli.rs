@@ -135,6 +135,7 @@ fn docker_tty_session_through_a_pty() {
     let out = child.wait_with_output().expect("wait");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("done-42"), "{text}");
+    assert!(!text.contains('\u{0}'), "stdcopy frame headers leaked into a TTY stream: {text:?}");
     assert!(text.contains("/dev/pts/0"), "no pty inside: {text}");
     assert_eq!(out.status.code(), Some(5), "{text}");
 }
@@ -156,4 +157,56 @@ fn docker_ps_size_and_ancestor_filter() {
             .collect();
     names.sort();
     assert_eq!(names, ["via-other", "writer"]);
+}
+
+#[test]
+fn docker_kill_restart_wait_rename_start_attach() {
+    let Some(d) = daemon("docker_kill_restart_wait_rename_start_attach") else { return };
+    // kill with a signal the process handles: it reports and exits on its own terms
+    let script = "trap 'echo got-hup; exit 9' HUP; echo ready; while true; do sleep 0.1; done";
+    ok(d.docker().args(["run", "-d", "--name", "kk", "busybox", "sh", "-c", script]));
+    assert!(eventually(10, || ok(d.docker().args(["logs", "kk"])).contains("ready")));
+    ok(d.docker().args(["kill", "-s", "HUP", "kk"]));
+    assert_eq!(ok(d.docker().args(["wait", "kk"])).trim(), "9");
+    assert!(ok(d.docker().args(["logs", "kk"])).contains("got-hup"));
+    let out = output(d.docker().args(["kill", "kk"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not running"), "{}", stderr(&out));
+
+    // restart runs the same command again: a second "ready" appears, and the pid changes
+    let first_started = ok(d.docker().args(["inspect", "-f", "{{.State.StartedAt}}", "kk"]));
+    ok(d.docker().args(["restart", "-t", "1", "kk"]));
+    assert!(eventually(10, || ok(d.docker().args(["logs", "kk"])).matches("ready").count() == 2));
+    assert_eq!(ok(d.docker().args(["inspect", "-f", "{{.State.Status}}", "kk"])).trim(), "running");
+    assert_ne!(ok(d.docker().args(["inspect", "-f", "{{.State.StartedAt}}", "kk"])), first_started);
+
+    ok(d.docker().args(["rename", "kk", "k2"]));
+    assert_eq!(ok(d.docker().args(["inspect", "-f", "{{.Name}}", "k2"])).trim(), "/k2");
+    let out = output(d.docker().args(["inspect", "kk"]));
+    assert_eq!(out.status.code(), Some(1));
+    ok(d.docker().args(["rm", "-f", "k2"]));
+
+    // start -a streams the output of a created container and returns its code
+    ok(d.docker().args(["create", "--name", "sa", "busybox", "sh", "-c", "echo from-start; exit 2"]));
+    let out = output(d.docker().args(["start", "-a", "sa"]));
+    assert_eq!(stdout(&out), "from-start\n");
+    assert_eq!(out.status.code(), Some(2));
+
+    // attach to a running container sees its new output
+    ok(d.docker().args(["run", "-d", "--name", "at", "busybox", "sh", "-c", "sleep 2; echo attached-out; exit 4"]));
+    let out = output(d.docker().args(["attach", "at"]));
+    assert_eq!(stdout(&out), "attached-out\n");
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn deep_roots_still_run_containers() {
+    if !berth_testkit::require_privileged("deep_roots_still_run_containers") {
+        return;
+    }
+    // Past sun_path's 108 bytes for <exec-root>/shims/<id>/ctl.sock and console.sock.
+    let d = berth_testkit::TestDaemon::start_nested(&"n".repeat(80)).expect("berthd");
+    d.load_busybox();
+    assert_eq!(ok(d.docker().args(["run", "--rm", "busybox", "echo", "deep"])), "deep\n");
+    assert_eq!(ok(d.docker().args(["run", "--rm", "-t", "busybox", "echo", "tty"])), "tty\r\n");
 }

@@ -40,11 +40,16 @@ pub fn bin(name: &str) -> PathBuf {
 impl TestDaemon {
     /// Starts berthd and waits until `/_ping` answers.
     pub fn start() -> Result<TestDaemon> {
-        // Short paths: overlay mount options and unix socket paths have length limits.
+        Self::start_nested("")
+    }
+
+    /// Like [`start`](Self::start), with the data and exec roots `nest` deeper (to test path
+    /// length limits of sockets and mount options).
+    pub fn start_nested(nest: &str) -> Result<TestDaemon> {
         let dir = tempfile::Builder::new().prefix("bt").tempdir_in("/tmp")?;
         let socket = dir.path().join("d.sock");
-        let data_root = dir.path().join("data");
-        let exec_root = dir.path().join("exec");
+        let data_root = dir.path().join(nest).join("data");
+        let exec_root = dir.path().join(nest).join("exec");
         let cgroup_parent = format!("berth-test-{:08x}", rand::random::<u32>());
         let log = std::fs::File::create(dir.path().join("berthd.log"))?;
         std::fs::write(dir.path().join("daemon.json"), "{}")?;

@@ -83,11 +83,11 @@ impl ShimClient {
 
     async fn connect(&self) -> Result<tokio::net::UnixStream, ShimError> {
         let path = self.sock_path();
-        tokio::net::UnixStream::connect(&path).await.map_err(|source| ShimError::Connect {
-            id: self.id.clone(),
-            path,
-            source,
-        })
+        let connect = async {
+            let short = super::sockpath::SocketPath::new(&self.state_dir, "ctl.sock")?;
+            tokio::net::UnixStream::connect(short.path()).await
+        };
+        connect.await.map_err(|source| ShimError::Connect { id: self.id.clone(), path, source })
     }
 
     /// Sends one request and reads one response line; returns the stream for attach.

@@ -93,8 +93,11 @@ pub fn create_and_start(cfg: &ShimConfig) -> Result<Started, CreateError> {
 /// pid and the shim's ends of its stdio.
 pub fn create(cfg: &ShimConfig) -> Result<Started, CreateError> {
     std::fs::create_dir_all(&cfg.runtime_root).map_err(io("creating runtime root"))?;
-    let console_path = cfg.state_dir.join("console.sock");
-    let _ = std::fs::remove_file(&console_path);
+    let _ = std::fs::remove_file(cfg.state_dir.join("console.sock"));
+    // The runtime connects to this path while `create` runs; the alias stays valid until then.
+    let console_sock =
+        super::sockpath::SocketPath::new(&cfg.state_dir, "console.sock").map_err(io("opening state dir"))?;
+    let console_path = console_sock.path().to_path_buf();
     let console =
         if cfg.tty { Some(UnixListener::bind(&console_path).map_err(io("binding console socket"))?) } else { None };
 
@@ -128,7 +131,7 @@ pub fn create(cfg: &ShimConfig) -> Result<Started, CreateError> {
             berth_kernel::process::recv_fd(conn.as_fd())
                 .map_err(|e| CreateError::Runtime(format!("receiving pty master: {e}")))
         })();
-        let _ = std::fs::remove_file(&console_path);
+        let _ = std::fs::remove_file(cfg.state_dir.join("console.sock"));
         match master {
             Ok(master) => shim_io = Some(ContainerIo::Pty { master }),
             Err(e) => {

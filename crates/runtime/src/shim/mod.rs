@@ -5,3 +5,4 @@ pub mod create;
 pub mod jsonlog;
 pub mod protocol;
 pub mod server;
+pub mod sockpath;

@@ -2,8 +2,8 @@
 //!
 //! Every connection starts with one JSON [`Request`] line and one JSON [`Response`] line. After a
 //! successful `Attach` response the connection becomes a stream: the shim sends stdcopy frames
-//! (`[stream,0,0,0,len_be32]` + payload, stream 1 = stdout, 2 = stderr; with a TTY everything is
-//! stream 1) and reads raw stdin bytes; a half-close (shutdown of the write side) by the client
+//! (`[stream,0,0,0,len_be32]` + payload, stream 1 = stdout, 2 = stderr; with a TTY the raw
+//! output, unframed, as dockerd sends it) and reads raw stdin bytes; a half-close (shutdown of the write side) by the client
 //! closes the container's stdin when the container was created with `StdinOnce`.
 
 use serde::{Deserialize, Serialize};

@@ -148,7 +148,8 @@ fn setup(cfg: &ShimConfig) -> Result<Setup, ServerError> {
     std::fs::create_dir_all(&cfg.state_dir).map_err(ioe("creating state dir"))?;
     let sock_path = cfg.state_dir.join("ctl.sock");
     let _ = std::fs::remove_file(&sock_path);
-    let listener = std::os::unix::net::UnixListener::bind(&sock_path).map_err(ioe("binding ctl.sock"))?;
+    let short = super::sockpath::SocketPath::new(&cfg.state_dir, "ctl.sock").map_err(ioe("opening state dir"))?;
+    let listener = std::os::unix::net::UnixListener::bind(short.path()).map_err(ioe("binding ctl.sock"))?;
     let created = if cfg.hold_start { create::create(cfg) } else { create::create_and_start(cfg) };
     let started = match created {
         Ok(s) => s,
@@ -169,11 +170,14 @@ fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// Sends output to attached clients: stdcopy frames, or the raw bytes with a TTY (where
+/// there is only one stream, and clients expect it unframed).
 fn broadcast(state: &Shared, stream: u8, data: &[u8]) {
     let st = state.borrow();
     for c in &st.clients {
         if (stream == 1 && c.stdout) || (stream == 2 && c.stderr) {
-            let _ = c.tx.send(frame(stream, data));
+            let msg = if st.cfg.tty { data.to_vec() } else { frame(stream, data) };
+            let _ = c.tx.send(msg);
         }
     }
 }
