@@ -18,6 +18,8 @@ cleanup() {
   for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
   grep -F "$work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$work"
+  for d in /sys/fs/cgroup/*/"berth-bench-$$" /sys/fs/cgroup/"berth-bench-$$"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  true
 }
 trap cleanup EXIT
 
