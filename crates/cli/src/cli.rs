@@ -1,6 +1,6 @@
 //! The command tree: docker's groups (`container`, `image`, `system`) and top-level aliases.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::{container, image, system};
 
@@ -140,6 +140,20 @@ pub enum SystemCmd {
     Info(system::info::Args),
 }
 
+/// The command tree with docker's help layout: usage first, then the description, then
+/// options (and commands), as `docker <cmd> --help` prints them.
+pub fn command() -> clap::Command {
+    fn docker_layout(cmd: clap::Command) -> clap::Command {
+        let template = if cmd.get_subcommands().next().is_some() {
+            "Usage:  {usage}\n\n{about}\n\nCommands:\n{subcommands}\n\nOptions:\n{options}{after-help}"
+        } else {
+            "Usage:  {usage}\n\n{about}\n\nOptions:\n{options}{after-help}"
+        };
+        cmd.help_template(template).mut_subcommands(docker_layout)
+    }
+    docker_layout(Cli::command())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +162,26 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn help_has_dockers_layout() {
+        let help = |args: &[&str]| command().try_get_matches_from(args).expect_err("help exits").to_string();
+        let stop = help(&["berth", "stop", "--help"]);
+        assert!(
+            stop.starts_with(
+                "Usage:  berth stop [OPTIONS] <CONTAINER>...\n\nStop one or more running containers\n\nOptions:\n"
+            ),
+            "{stop}"
+        );
+        let root = help(&["berth", "--help"]);
+        assert!(
+            root.starts_with(
+                "Usage:  berth [OPTIONS] <COMMAND>\n\nA self-sufficient runtime for containers\n\nCommands:\n"
+            ),
+            "{root}"
+        );
     }
 
     #[test]

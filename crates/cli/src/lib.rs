@@ -14,7 +14,7 @@ pub mod error;
 pub mod format;
 pub mod term;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 /// Run the CLI with `args` (including argv[0]); returns the process exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -22,7 +22,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let parsed = match cli::Cli::try_parse_from(args) {
+    let parsed = match cli::command().try_get_matches_from(args).and_then(|m| cli::Cli::from_arg_matches(&m)) {
         Ok(p) => p,
         Err(e) => {
             let code = if e.use_stderr() { 125 } else { 0 };
