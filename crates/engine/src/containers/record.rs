@@ -86,17 +86,9 @@ pub fn record_path(dir: &Path) -> PathBuf {
 /// Atomically replaces `<dir>/config.v1.json`.
 pub fn save(dir: &Path, record: &Record) -> Result<()> {
     let path = record_path(dir);
-    let tmp = dir.join(format!(".{RECORD_FILE}.tmp"));
     let data =
         serde_json::to_vec_pretty(record).map_err(|e| Error::Internal(format!("encoding container record: {e}")))?;
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
-    };
-    write().map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    crate::fsutil::write_atomic(&path, &data).map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 pub fn load(dir: &Path) -> Result<Record> {

@@ -46,7 +46,18 @@ pub fn parse_create_body(body: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("Config cannot be empty in order to create a container"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in request body: {e}")))
+    let bad = |e: serde_json::Error| ApiError::bad_request(format!("invalid JSON in request body: {e}"));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    // Docker's strslice: `"Cmd": "echo hi"` means `["echo hi"]` (likewise Entrypoint).
+    if let Some(obj) = value.as_object_mut() {
+        for key in ["Cmd", "Entrypoint"] {
+            if let Some(serde_json::Value::String(s)) = obj.get(key) {
+                let one = serde_json::Value::Array(vec![serde_json::Value::String(s.clone())]);
+                obj.insert(key.to_string(), one);
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(bad)
 }
 
 /// Go's `strconv.Atoi` with its error text.
@@ -122,6 +133,10 @@ mod tests {
         let e = parse_create_body(b"{bad").unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert!(e.message.starts_with("invalid JSON in request body: "), "{}", e.message);
+        let body = parse_create_body(br#"{"Image":"busybox","Cmd":"echo hi","Entrypoint":["sh","-c"]}"#).unwrap();
+        assert_eq!(body.cmd, Some(vec!["echo hi".to_string()]));
+        assert_eq!(body.entrypoint, Some(vec!["sh".to_string(), "-c".to_string()]));
+        assert!(parse_create_body(br#"{"Image":"busybox","Cmd":5}"#).is_err());
         assert_eq!(
             parse_create_body(b"").unwrap_err().message,
             "Config cannot be empty in order to create a container"
