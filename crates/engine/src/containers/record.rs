@@ -2,7 +2,6 @@
 //! versioned serde struct (never the API types), written temp → fsync → rename.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
