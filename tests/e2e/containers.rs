@@ -133,3 +133,20 @@ fn containers_survive_a_daemon_restart() {
     let code = crate::ok(d.docker().args(["wait", &id]));
     assert_eq!(code.trim(), "137");
 }
+
+#[test]
+fn exit_while_the_daemon_is_down_is_recorded() {
+    let Some(mut d) = crate::daemon("exit_while_the_daemon_is_down_is_recorded") else { return };
+    let id = crate::ok(d.docker().args(["run", "-d", "busybox", "sh", "-c", "sleep 2; echo done; exit 5"])).trim().to_string();
+    d.kill();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    d.restart().expect("restart berthd");
+    assert!(
+        crate::eventually(10, || crate::ok(d.docker().args(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &id])).trim()
+            == "exited 5"),
+        "{}",
+        crate::ok(d.docker().args(["inspect", "-f", "{{json .State}}", &id]))
+    );
+    assert_eq!(crate::ok(d.docker().args(["logs", &id])), "done\n");
+    assert!(d.leftover_mounts().is_empty(), "{:?}", d.leftover_mounts());
+}
