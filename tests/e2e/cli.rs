@@ -62,3 +62,28 @@ fn berth_import_load_save_tag_rmi() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out).trim(), "Error response from daemon: No such container: nope");
 }
+
+#[test]
+fn berth_run_it_gives_a_sized_pty() {
+    let Some(d) = daemon("berth_run_it_gives_a_sized_pty") else { return };
+    let berth = berth_testkit::daemon::bin("berth");
+    let mut child = std::process::Command::new("script")
+        .args(["-qefc", &format!("stty rows 21 cols 77; {} run -it --rm busybox sh", berth.display()), "/dev/null"])
+        .env("DOCKER_HOST", d.host())
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    std::io::Write::write_all(&mut stdin, b"stty size; echo ok-$((2+3))\r").expect("type");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    std::io::Write::write_all(&mut stdin, b"exit 6\r").expect("type");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("21 77"), "{text}");
+    assert!(text.contains("ok-5"), "{text}");
+    assert_eq!(out.status.code(), Some(6), "{text}");
+}

@@ -137,16 +137,41 @@ fn containers_survive_a_daemon_restart() {
 #[test]
 fn exit_while_the_daemon_is_down_is_recorded() {
     let Some(mut d) = crate::daemon("exit_while_the_daemon_is_down_is_recorded") else { return };
-    let id = crate::ok(d.docker().args(["run", "-d", "busybox", "sh", "-c", "sleep 2; echo done; exit 5"])).trim().to_string();
+    let id = crate::ok(d.docker().args(["run", "-d", "busybox", "sh", "-c", "sleep 2; echo done; exit 5"]))
+        .trim()
+        .to_string();
     d.kill();
     std::thread::sleep(std::time::Duration::from_secs(3));
     d.restart().expect("restart berthd");
     assert!(
-        crate::eventually(10, || crate::ok(d.docker().args(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &id])).trim()
+        crate::eventually(10, || crate::ok(d.docker().args([
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &id
+        ]))
+        .trim()
             == "exited 5"),
         "{}",
         crate::ok(d.docker().args(["inspect", "-f", "{{json .State}}", &id]))
     );
     assert_eq!(crate::ok(d.docker().args(["logs", &id])), "done\n");
     assert!(d.leftover_mounts().is_empty(), "{:?}", d.leftover_mounts());
+}
+
+#[test]
+fn resize_reaches_a_running_tty() {
+    let Some(d) = crate::daemon("resize_reaches_a_running_tty") else { return };
+    let body = br#"{"Image":"busybox","Tty":true,"Cmd":["sh","-c","sleep 1.5; stty size"]}"#;
+    let r = d.request("POST", "/containers/create?name=sized", Some(("application/json", body)));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(d.request("POST", "/containers/sized/start", None).status, 204);
+    let r = d.request("POST", "/containers/sized/resize?h=40&w=100", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let code = d.request("POST", "/containers/sized/wait", None).json();
+    assert_eq!(code["StatusCode"], 0);
+    let logs = d.request("GET", "/containers/sized/logs?stdout=1", None);
+    assert_eq!(logs.text(), "40 100\r\n");
+    let r = d.request("POST", "/containers/sized/resize?h=40&w=100", None);
+    assert_eq!(r.status, 409, "resize of a stopped container: {}", r.text());
 }

@@ -118,7 +118,7 @@ fn docker_tty_session_through_a_pty() {
     // `script` gives docker a real pty; we type into it and read the transcript.
     let docker = std::env::var("BERTH_TEST_DOCKER").unwrap_or_else(|_| "docker".into());
     let mut child = std::process::Command::new("script")
-        .args(["-qefc", &format!("{docker} run -it --rm busybox sh"), "/dev/null"])
+        .args(["-qefc", &format!("stty rows 33 cols 111; {docker} run -it --rm busybox sh"), "/dev/null"])
         .env("DOCKER_HOST", d.host())
         .env("TERM", "xterm")
         .stdin(Stdio::piped())
@@ -137,6 +137,7 @@ fn docker_tty_session_through_a_pty() {
     assert!(text.contains("done-42"), "{text}");
     assert!(!text.contains('\u{0}'), "stdcopy frame headers leaked into a TTY stream: {text:?}");
     assert!(text.contains("/dev/pts/0"), "no pty inside: {text}");
+    assert!(text.contains("33 111"), "the terminal size did not reach the container: {text}");
     assert_eq!(out.status.code(), Some(5), "{text}");
 }
 
