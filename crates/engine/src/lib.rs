@@ -15,7 +15,9 @@ pub mod containers;
 pub mod error;
 pub mod fsutil;
 pub mod images;
+pub mod networks;
 pub mod system;
+pub mod volumes;
 
 use std::sync::Arc;
 

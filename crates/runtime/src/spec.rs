@@ -34,6 +34,22 @@ pub struct SpecInput {
     pub resolv_conf_path: Option<PathBuf>,
     /// cgroup path (e.g. `/berth/<id>`).
     pub cgroups_path: String,
+    /// Volumes, bind mounts and tmpfs mounts, applied after the defaults in this order.
+    pub mounts: Vec<Mount>,
+    /// Which network namespace the container gets.
+    pub network: NetworkNamespace,
+}
+
+/// The container's network namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetworkNamespace {
+    /// A new, empty namespace (loopback only until a network attaches one).
+    #[default]
+    New,
+    /// Join an existing namespace (`/proc/<pid>/ns/net`, or a bind-mounted netns file).
+    Join(PathBuf),
+    /// The host's namespace (`--network host`): no network namespace at all.
+    Host,
 }
 
 /// OCI version string Docker writes.
@@ -186,6 +202,7 @@ pub fn build(input: &SpecInput) -> Spec {
 
     let mut mounts = default_mounts();
     mounts.extend(network_mounts(input));
+    mounts.extend(input.mounts.iter().cloned());
 
     let namespaces = [
         LinuxNamespaceType::Mount,
@@ -195,9 +212,14 @@ pub fn build(input: &SpecInput) -> Spec {
         LinuxNamespaceType::Ipc,
     ]
     .into_iter()
+    .filter(|t| !(*t == LinuxNamespaceType::Network && input.network == NetworkNamespace::Host))
     .map(|t| {
         let mut ns = LinuxNamespace::default();
-        ns.set_typ(t).set_path(None);
+        let path = match (&input.network, t) {
+            (NetworkNamespace::Join(p), LinuxNamespaceType::Network) => Some(p.clone()),
+            _ => None,
+        };
+        ns.set_typ(t).set_path(path);
         ns
     })
     .collect::<Vec<_>>();
@@ -252,6 +274,32 @@ pub fn build(input: &SpecInput) -> Spec {
 
 #[cfg(test)]
 mod tests {
+
+    fn net_ns(input: &SpecInput) -> Option<Option<PathBuf>> {
+        let spec = build(input);
+        let nss = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
+        nss.iter().find(|n| n.typ() == LinuxNamespaceType::Network).map(|n| n.path().clone())
+    }
+
+    #[test]
+    fn network_namespace_variants() {
+        let mut input = SpecInput { rootfs: "/r".into(), ..Default::default() };
+        assert_eq!(net_ns(&input), Some(None), "a new namespace by default");
+        input.network = NetworkNamespace::Join("/proc/42/ns/net".into());
+        assert_eq!(net_ns(&input), Some(Some(PathBuf::from("/proc/42/ns/net"))));
+        input.network = NetworkNamespace::Host;
+        assert_eq!(net_ns(&input), None, "host networking has no network namespace");
+    }
+
+    #[test]
+    fn extra_mounts_come_after_the_defaults() {
+        let mut m = Mount::default();
+        m.set_destination("/data".into()).set_typ(Some("bind".into())).set_source(Some("/srv".into()));
+        let input = SpecInput { rootfs: "/r".into(), mounts: vec![m.clone()], ..Default::default() };
+        let spec = build(&input);
+        assert_eq!(spec.mounts().as_ref().and_then(|v| v.last()), Some(&m));
+    }
+
     use super::*;
 
     #[test]

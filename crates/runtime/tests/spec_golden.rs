@@ -24,6 +24,7 @@ fn fixed_input() -> SpecInput {
         hosts_path: Some("/var/lib/berth/containers/b23c/hosts".into()),
         resolv_conf_path: Some("/var/lib/berth/containers/b23c/resolv.conf".into()),
         cgroups_path: "/berth/b23c".into(),
+        ..Default::default()
     }
 }
 

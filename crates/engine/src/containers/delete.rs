@@ -11,7 +11,6 @@ impl Engine {
     /// Removes a container: 409 if running without `force`; with `force` kills it first. Removes
     /// the rootfs snapshot, shim state, bundle and container directory, then the index entry.
     pub async fn container_delete(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
-        let _ = volumes; // anonymous volumes are not implemented yet
         let c = self.containers.get(key)?;
         let _op = c.op.lock().await;
         let status = c.status();
@@ -47,7 +46,8 @@ impl Engine {
                 Ok(())
             })?;
         }
-        let result = self.remove_everything(&c.id, &c.dir);
+        let result =
+            self.remove_everything(&c.id, &c.dir).and_then(|()| self.remove_container_volumes(&c.record(), volumes));
         if let Err(e) = result {
             let _ = c.update(|r| {
                 r.state.status = r.state.status.apply(Transition::RemoveFailed).unwrap_or(Status::Dead);

@@ -35,7 +35,7 @@ impl Engine {
             tracing::debug!(id = %c.id, error = %e, "shim shutdown");
         }
         c.set_shim(None);
-        self.cleanup_after_exit(&c.id);
+        self.cleanup_after_exit(&c.id).await;
         let finished = DateTime::parse_from_rfc3339(&exit.finished_at)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|_| Utc::now());
@@ -47,7 +47,8 @@ impl Engine {
             return;
         }
         if c.record().host.auto_remove {
-            if let Err(e) = self.container_delete(&c.id, false, false).await {
+            // As dockerd's --rm: anonymous volumes go with the container.
+            if let Err(e) = self.container_delete(&c.id, false, true).await {
                 tracing::warn!(id = %c.id, error = %e, "auto-remove");
             }
         }

@@ -39,7 +39,7 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
-                self.cleanup_after_exit(&c.id);
+                self.cleanup_after_exit(&c.id).await;
                 let message = e.to_string();
                 if let Err(se) =
                     c.update(|r| r.state.start_failed(&message).map_err(|t| Error::Internal(t.to_string())))
@@ -62,6 +62,8 @@ impl Engine {
         let rootfs = self.images.mount_rootfs(&c.id)?;
         files::write_all(&c.dir, &r.config.hostname, Path::new("/etc/resolv.conf"))?;
         let exec_user = user::resolve(&rootfs, &r.config.user).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let mounts = self.container_mounts(r)?;
+        let network = self.network_attach(r).await?;
         let mut args = vec![r.path.clone()];
         args.extend(r.args.iter().cloned());
         let input = SpecInput {
@@ -79,6 +81,8 @@ impl Engine {
             hosts_path: Some(c.dir.join("hosts")),
             resolv_conf_path: Some(c.dir.join("resolv.conf")),
             cgroups_path: format!("/{}/{}", self.config.cgroup_parent.trim_matches('/'), c.id),
+            mounts,
+            network: network.namespace,
         };
         let spec = spec::build(&input);
         let bundle = self.bundle_dir(&c.id);
@@ -132,7 +136,9 @@ impl Engine {
 
     /// After the process is gone (or never started) and its shim is done: unmount the rootfs and
     /// drop the bundle and shim state.
-    pub(crate) fn cleanup_after_exit(&self, id: &str) {
+    pub(crate) async fn cleanup_after_exit(&self, id: &str) {
+        self.network_detach(id).await;
+        self.release_mounts(id);
         if let Err(e) = self.images.unmount_rootfs(id) {
             tracing::warn!(%id, error = %e, "unmounting rootfs");
         }
