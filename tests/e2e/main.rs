@@ -8,6 +8,9 @@ mod cli;
 mod containers;
 mod docker_cli;
 mod images;
+mod networks;
+mod registry;
+mod volumes;
 
 use std::process::{Command, Output, Stdio};
 

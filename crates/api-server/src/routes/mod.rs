@@ -2,7 +2,9 @@
 
 pub mod containers;
 pub mod images;
+pub mod networks;
 pub mod system;
+pub mod volumes;
 
 use axum::http::{StatusCode, Uri};
 

@@ -3,6 +3,8 @@
 
 pub mod containers;
 pub mod images;
+pub mod networks;
+pub mod volumes;
 
 use serde::{Deserialize, Deserializer};
 

@@ -1,0 +1,1 @@
+//! Query strings and bodies of the networks endpoints.
