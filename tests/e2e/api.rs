@@ -140,3 +140,52 @@ fn inspect_and_list_have_dockerd_shape() {
     let imgs = d.request("GET", "/v1.41/images/json", None).json();
     assert_has_keys(&imgs[0], &golden("images-list.json")[0], "image list");
 }
+
+#[test]
+fn daemon_json_sets_roots_and_hosts() {
+    if !berth_testkit::require_privileged("daemon_json_sets_roots_and_hosts") {
+        return;
+    }
+    let dir = tempfile::Builder::new().prefix("btcfg").tempdir_in("/tmp").expect("tempdir");
+    let sock = dir.path().join("cfg.sock");
+    let cfg = dir.path().join("daemon.json");
+    let conf = serde_json::json!({
+        "hosts": [format!("unix://{}", sock.display())],
+        "data-root": dir.path().join("data"),
+        "exec-root": dir.path().join("exec"),
+        "cgroup-parent": "berth-test-cfg",
+    });
+    std::fs::write(&cfg, conf.to_string()).expect("write daemon.json");
+    let mut child = std::process::Command::new(berth_testkit::daemon::bin("berthd"))
+        .arg("--config-file")
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("berthd");
+    let up = crate::eventually(20, || {
+        berth_testkit::http::request(&sock, "GET", "/_ping", None).is_ok_and(|r| r.status == 200)
+    });
+    let info = berth_testkit::http::request(&sock, "GET", "/info", None).map(|r| r.json());
+    let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+    let status = child.wait().expect("wait berthd");
+    assert!(up, "berthd did not listen on the socket from daemon.json");
+    assert_eq!(info.expect("info")["DockerRootDir"], dir.path().join("data").display().to_string());
+    assert!(status.success(), "SIGTERM should stop berthd cleanly: {status}");
+    assert!(!sock.exists());
+
+    // A config file berthd cannot read is an error, not a silent default.
+    std::fs::write(&cfg, "{\"data-root\": 5").expect("write");
+    let out = std::process::Command::new(berth_testkit::daemon::bin("berthd"))
+        .arg("--config-file")
+        .arg(&cfg)
+        .output()
+        .expect("berthd");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid configuration file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    berth_testkit::cgroups::cleanup("berth-test-cfg");
+}

@@ -211,3 +211,50 @@ fn deep_roots_still_run_containers() {
     assert_eq!(ok(d.docker().args(["run", "--rm", "busybox", "echo", "deep"])), "deep\n");
     assert_eq!(ok(d.docker().args(["run", "--rm", "-t", "busybox", "echo", "tty"])), "tty\r\n");
 }
+
+#[test]
+fn run_flags_reach_the_process() {
+    let Some(d) = daemon("run_flags_reach_the_process") else { return };
+    let env_file = d.dir.path().join("env.list");
+    std::fs::write(&env_file, "# comment\nFROM_FILE=yes\n").expect("env file");
+    let script = "echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname) $HOME";
+    for cli in [d.docker(), d.berth()] {
+        let mut cli = cli;
+        let out = ok(cli.args(["run", "--rm", "-e", "A=1", "--env-file"]).arg(&env_file).args([
+            "-w",
+            "/tmp",
+            "-u",
+            "nobody",
+            "-h",
+            "myhost",
+            "-l",
+            "k=v",
+            "--entrypoint",
+            "sh",
+            "busybox",
+            "-c",
+            script,
+        ]));
+        assert_eq!(out, "1 yes /tmp 65534:65534 myhost /home\n");
+    }
+    // StopSignal: stop sends it instead of SIGTERM.
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "sig",
+        "--stop-signal",
+        "USR1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo usr1; exit 3' USR1; while true; do sleep 0.1; done",
+    ]));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    ok(d.docker().args(["stop", "sig"]));
+    assert_eq!(
+        ok(d.docker().args(["inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}}", "sig"])).trim(),
+        "3 USR1"
+    );
+    assert_eq!(ok(d.docker().args(["logs", "sig"])), "usr1\n");
+}

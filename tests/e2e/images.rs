@@ -49,3 +49,35 @@ fn rmi_refuses_while_a_container_uses_the_image() {
     ok(d.docker().args(["rmi", "busybox"]));
     assert_eq!(ok(d.docker().args(["images", "-q"])), "");
 }
+
+/// Builds an OCI image layout (gzip layer) from the busybox rootfs with coreutils, as a tar.
+fn oci_layout_tar(dir: &std::path::Path, rootfs_tar: &std::path::Path) -> std::path::PathBuf {
+    let script = r#"
+set -euo pipefail
+out=$1; rootfs=$2
+mkdir -p "$out/l/blobs/sha256"; cd "$out/l"
+gzip -n -c "$rootfs" > layer.gz
+diff=$(sha256sum "$rootfs" | cut -d' ' -f1)
+ld=$(sha256sum layer.gz | cut -d' ' -f1); ls=$(stat -c %s layer.gz); mv layer.gz blobs/sha256/$ld
+printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["echo","from-oci"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' $diff > c.json
+cd_=$(sha256sum c.json | cut -d' ' -f1); cs=$(stat -c %s c.json); mv c.json blobs/sha256/$cd_
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' $cd_ $cs $ld $ls > m.json
+md=$(sha256sum m.json | cut -d' ' -f1); ms=$(stat -c %s m.json); mv m.json blobs/sha256/$md
+printf '{"imageLayoutVersion":"1.0.0"}' > oci-layout
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/ocibox:1","org.opencontainers.image.ref.name":"1"}}]}' $md $ms > index.json
+tar -cf "$out/oci.tar" .
+"#;
+    let status =
+        std::process::Command::new("bash").args(["-c", script, "oci"]).arg(dir).arg(rootfs_tar).status().expect("bash");
+    assert!(status.success());
+    dir.join("oci.tar")
+}
+
+#[test]
+fn load_an_oci_layout_and_run_it() {
+    let Some(d) = daemon("load_an_oci_layout_and_run_it") else { return };
+    let tar = oci_layout_tar(d.dir.path(), &berth_testkit::fixtures::busybox().rootfs_tar);
+    let loaded = ok(d.docker().args(["load", "-i"]).arg(&tar));
+    assert_eq!(loaded.trim(), "Loaded image: ocibox:1");
+    assert_eq!(ok(d.docker().args(["run", "--rm", "ocibox:1"])), "from-oci\n");
+}
