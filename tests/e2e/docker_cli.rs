@@ -258,3 +258,24 @@ fn run_flags_reach_the_process() {
     );
     assert_eq!(ok(d.docker().args(["logs", "sig"])), "usr1\n");
 }
+
+#[test]
+fn top_lists_the_container_processes() {
+    let Some(d) = daemon("top_lists_the_container_processes") else { return };
+    ok(d.docker().args(["run", "-d", "--name", "topped", "busybox", "sh", "-c", "sleep 301 & sleep 302"]));
+    for cli in [d.docker(), d.berth()] {
+        let mut cli = cli;
+        let out = ok(cli.args(["top", "topped"]));
+        let mut lines = out.lines();
+        assert!(lines.next().is_some_and(|h| h.starts_with("UID") && h.contains("PID") && h.ends_with("CMD")), "{out}");
+        let cmds: Vec<&str> = lines.collect();
+        // sh execs its last command, so two sleeps and nothing from the host
+        assert_eq!(cmds.len(), 2, "{out}");
+        assert!(out.contains("sleep 301") && out.contains("sleep 302"), "{out}");
+    }
+    let aux = ok(d.docker().args(["top", "topped", "aux"]));
+    assert!(aux.starts_with("USER"), "{aux}");
+    ok(d.docker().args(["create", "--name", "idle", "busybox"]));
+    let out = output(d.docker().args(["top", "idle"]));
+    assert!(stderr(&out).contains("is not running"), "{}", stderr(&out));
+}

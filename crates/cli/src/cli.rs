@@ -54,6 +54,8 @@ pub enum Cmd {
     Attach(container::attach::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(container::wait::Args),
+    /// Display the running processes of a container
+    Top(container::top::Args),
     /// Rename a container
     Rename(container::rename::Args),
     /// Return low-level information on Docker objects
@@ -108,6 +110,8 @@ pub enum ContainerCmd {
     Attach(container::attach::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(container::wait::Args),
+    /// Display the running processes of a container
+    Top(container::top::Args),
     /// Rename a container
     Rename(container::rename::Args),
 }

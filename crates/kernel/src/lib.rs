@@ -4,5 +4,6 @@
 //! signals, pidfds). Every `unsafe` block carries a `// SAFETY:` comment. Higher crates describe
 //! what they want as data and call in here to apply it.
 
+pub mod cgroup;
 pub mod mount;
 pub mod process;

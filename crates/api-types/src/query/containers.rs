@@ -105,3 +105,10 @@ pub struct ResizeQuery {
     pub h: Option<String>,
     pub w: Option<String>,
 }
+
+/// `GET /containers/{id}/top?ps_args=`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TopQuery {
+    #[serde(default)]
+    pub ps_args: String,
+}

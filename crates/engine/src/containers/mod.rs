@@ -22,6 +22,7 @@ mod start;
 pub mod state;
 pub mod status;
 mod stop;
+mod top;
 mod wait;
 
 use std::collections::{BTreeMap, HashMap};

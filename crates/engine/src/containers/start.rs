@@ -80,7 +80,7 @@ impl Engine {
             hostname_path: Some(c.dir.join("hostname")),
             hosts_path: Some(c.dir.join("hosts")),
             resolv_conf_path: Some(c.dir.join("resolv.conf")),
-            cgroups_path: format!("/{}/{}", self.config.cgroup_parent.trim_matches('/'), c.id),
+            cgroups_path: self.cgroup_path(&c.id),
             mounts,
             network: network.namespace,
         };
@@ -126,6 +126,11 @@ impl Engine {
             Err(ShimError::Remote(message)) => Err(Error::InvalidArgument(message)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The container's cgroup, relative to each hierarchy's root: `/<cgroup-parent>/<id>`.
+    pub(crate) fn cgroup_path(&self, id: &str) -> String {
+        format!("/{}/{}", self.config.cgroup_parent.trim_matches('/'), id)
     }
 
     /// `None` for the built-in runtime; otherwise the OCI runtime binary's name (found on PATH).

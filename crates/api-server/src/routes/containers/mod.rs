@@ -1,6 +1,6 @@
 //! Routes of the containers area: the route table and the pure request parsers; handlers are
 //! grouped in `lifecycle.rs` (create, start, stop, kill, restart, wait, delete, rename, resize),
-//! `query.rs` (list, inspect) and `streams.rs` (logs, attach).
+//! `query.rs` (list, inspect, top) and `streams.rs` (logs, attach).
 
 mod lifecycle;
 mod query;
@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/create", post(lifecycle::create))
         .route("/containers/json", get(query::list))
         .route("/containers/{id}/json", get(query::inspect))
+        .route("/containers/{id}/top", get(query::top))
         .route("/containers/{id}/start", post(lifecycle::start))
         .route("/containers/{id}/stop", post(lifecycle::stop))
         .route("/containers/{id}/restart", post(lifecycle::restart))

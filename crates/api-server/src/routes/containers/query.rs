@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use berth_api_types::query::containers::{InspectQuery, ListQuery};
+use berth_api_types::query::containers::{InspectQuery, ListQuery, TopQuery};
 
 use super::{parse_list, query};
 use crate::error::ApiError;
@@ -14,6 +14,11 @@ pub async fn list(State(engine): State<AppState>, uri: Uri) -> Result<Response, 
     let q: ListQuery = query(&uri)?;
     let opts = parse_list(&q)?;
     Ok(Json(engine.container_list(&opts).await?).into_response())
+}
+
+pub async fn top(State(engine): State<AppState>, Path(id): Path<String>, uri: Uri) -> Result<Response, ApiError> {
+    let q: TopQuery = query(&uri)?;
+    Ok(Json(engine.container_top(&id, &q.ps_args).await?).into_response())
 }
 
 /// Fields dockerd always prints as `null` when unset, which the stub models would omit.

@@ -14,4 +14,5 @@ pub mod run;
 pub mod start;
 pub mod stop;
 pub mod stream;
+pub mod top;
 pub mod wait;
