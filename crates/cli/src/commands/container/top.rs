@@ -28,7 +28,8 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
 
 /// docker's layout: a tabwriter with minimum width 20 and padding 3.
 fn render(out: &mut Vec<u8>, titles: &[String], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let mut tw = tabwriter::TabWriter::new(out).minwidth(20).padding(3);
+    // Go counts the padding inside the minimum width; this tabwriter adds it on top.
+    let mut tw = tabwriter::TabWriter::new(out).minwidth(17).padding(3);
     writeln!(tw, "{}", titles.join("\t"))?;
     for r in rows {
         writeln!(tw, "{}", r.join("\t"))?;
