@@ -40,6 +40,15 @@ struct Flags {
     /// Parent cgroup for all containers
     #[arg(long)]
     cgroup_parent: Option<String>,
+    /// Bridge device of the default bridge network
+    #[arg(long = "bridge-name")]
+    bridge_name: Option<String>,
+    /// Address and prefix of the default bridge (gateway), e.g. 172.17.0.1/16
+    #[arg(long)]
+    bip: Option<String>,
+    /// Name of the daemon's own nftables table (ip family)
+    #[arg(long)]
+    nft_table: Option<String>,
 }
 
 /// The subset of dockerd's daemon.json keys berthd understands.
@@ -54,6 +63,9 @@ struct DaemonJson {
     log_level: Option<String>,
     default_runtime: Option<String>,
     cgroup_parent: Option<String>,
+    bridge_name: Option<String>,
+    bip: Option<String>,
+    nft_table: Option<String>,
 }
 
 fn read_daemon_json(path: &Path, explicit: bool) -> Result<DaemonJson> {
@@ -98,6 +110,13 @@ fn main() -> Result<()> {
     }
     if let Some(c) = flags.cgroup_parent.or(file.cgroup_parent) {
         config.cgroup_parent = c.trim_matches('/').to_string();
+    }
+    if let Some(b) = flags.bridge_name.or(file.bridge_name) {
+        config.bridge_name = b;
+    }
+    config.bip = flags.bip.or(file.bip);
+    if let Some(t) = flags.nft_table.or(file.nft_table) {
+        config.nft_table = t;
     }
     let hosts = if !flags.hosts.is_empty() {
         flags.hosts

@@ -1,1 +1,151 @@
 //! End-to-end tests of the networks issue.
+
+use crate::{daemon, eventually, ok, output, stderr};
+
+/// Removes a test's user network (and its bridge) when the test ends, pass or fail.
+struct NetGuard<'a>(&'a berth_testkit::TestDaemon, String);
+
+impl Drop for NetGuard<'_> {
+    fn drop(&mut self) {
+        let _ = output(self.0.docker().args(["rm", "-f", &format!("{}-a", self.1), &format!("{}-b", self.1)]));
+        let _ = output(self.0.docker().args(["network", "rm", &self.1]));
+    }
+}
+
+fn addr_of(d: &berth_testkit::TestDaemon, c: &str) -> String {
+    ok(d.docker().args(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", c]))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn default_bridge_gives_eth0_and_address() {
+    let Some(d) = daemon("default_bridge_gives_eth0_and_address") else { return };
+    let out = ok(d.docker().args(["run", "--rm", "busybox", "ip", "-4", "addr", "show", "eth0"]));
+    let prefix = d.bip.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap();
+    assert!(out.contains(&format!("inet {prefix}.2/24")), "{out}\n{}", d.log());
+    let out = ok(d.docker().args(["run", "--rm", "busybox", "ip", "route"]));
+    assert!(out.contains("default via"), "{out}");
+    assert_eq!(ok(d.docker().args(["run", "--rm", "busybox", "echo", "hi"])), "hi\n");
+}
+
+#[test]
+fn none_has_only_loopback_and_host_sees_host() {
+    let Some(d) = daemon("none_has_only_loopback_and_host_sees_host") else { return };
+    let out = ok(d.docker().args(["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]));
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    let out = ok(d.docker().args(["run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"]));
+    let host: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(host.iter().filter(|n| *n != "lo").any(|n| out.split_whitespace().any(|o| o == n)), "{out} vs {host:?}");
+}
+
+#[test]
+fn user_network_name_resolution_and_isolation() {
+    let Some(d) = daemon("user_network_name_resolution_and_isolation") else { return };
+    let n1 = format!("nt{:06x}", rand_u32() & 0xffffff);
+    let n2 = format!("nu{:06x}", rand_u32() & 0xffffff);
+    let _g1 = NetGuard(&d, n1.clone());
+    let _g2 = NetGuard(&d, n2.clone());
+    ok(d.docker().args(["network", "create", &n1]));
+    ok(d.docker().args(["network", "create", &n2]));
+    let ls = ok(d.docker().args(["network", "ls", "--format", "{{.Name}}"]));
+    for n in ["bridge", "host", "none", n1.as_str(), n2.as_str()] {
+        assert!(ls.lines().any(|l| l == n), "{n} in {ls}");
+    }
+    let web = format!("{n1}-a");
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "--network",
+        &n1,
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+        "-h",
+        "/etc",
+    ]));
+    // By name through the hosts entry of the peer (Debian's static busybox segfaults in wget's
+    // NSS lookups, so the HTTP request is made with nc).
+    let by_name = format!(
+        "IP=$(grep -w {web} /etc/hosts | cut -f1); printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $IP 8080"
+    );
+    let got = ok(d.docker().args(["run", "--rm", "--network", &n1, "busybox", "sh", "-c", &by_name]));
+    assert!(got.contains("200 OK"), "{got}");
+    let ip = addr_of(&d, &web);
+    let across = format!("printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {ip} 8080");
+    let out = output(d.docker().args(["run", "--rm", "--network", &n2, "busybox", "sh", "-c", &across]));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("200 OK"), "reached {ip} across networks");
+    let inspect = ok(d.docker().args(["network", "inspect", &n1]));
+    assert!(inspect.contains(&ip), "{inspect}");
+    let rm = output(d.docker().args(["network", "rm", &n1]));
+    assert!(!rm.status.success(), "removed a network in use");
+}
+
+#[test]
+fn published_port_serves_localhost_and_conflicts() {
+    let Some(d) = daemon("published_port_serves_localhost_and_conflicts") else { return };
+    let port = 20000 + (rand_u32() % 10000) as u16;
+    let name = format!("pp{port}");
+    let _g = NetGuard(&d, name.clone());
+    let spec = format!("127.0.0.1:{port}:8080");
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        &format!("{name}-a"),
+        "-p",
+        &spec,
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+        "-h",
+        "/etc",
+    ]));
+    let url = format!("http://127.0.0.1:{port}/hostname");
+    assert!(
+        eventually(10, || output(std::process::Command::new("wget").args(["-q", "-T", "2", "-O", "-", &url]))
+            .status
+            .success()
+            || output(std::process::Command::new("curl").args(["-sf", "-m", "2", &url])).status.success()),
+        "{}",
+        d.log()
+    );
+    let p = ok(d.docker().args(["port", &format!("{name}-a")]));
+    assert!(p.contains(&format!("8080/tcp -> 127.0.0.1:{port}")), "{p}");
+    let out =
+        output(d.docker().args(["run", "-d", "--name", &format!("{name}-b"), "-p", &spec, "busybox", "sleep", "30"]));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already allocated"), "{}", stderr(&out));
+}
+
+#[test]
+fn ipam_survives_restart_and_cleanup_leaves_nothing() {
+    let Some(mut d) = daemon("ipam_survives_restart_and_cleanup_leaves_nothing") else { return };
+    ok(d.docker().args(["run", "-d", "--name", "r1", "busybox", "sleep", "300"]));
+    let ip1 = addr_of(&d, "r1");
+    d.restart().unwrap();
+    ok(d.docker().args(["run", "-d", "--name", "r2", "busybox", "sleep", "300"]));
+    let ip2 = addr_of(&d, "r2");
+    assert!(!ip1.is_empty() && ip1 != ip2, "{ip1} {ip2}");
+    ok(d.docker().args(["rm", "-f", "r1", "r2"]));
+    d.stop().unwrap();
+    let links = ok(std::process::Command::new("ip").args(["-br", "link"]));
+    assert!(!links.contains(&d.bridge), "{links}");
+    assert!(!links.contains("vbr"), "{links}");
+    let tables = ok(std::process::Command::new("nft").args(["list", "tables"]));
+    assert!(!tables.contains(&d.nft_table), "{tables}");
+}
+
+fn rand_u32() -> u32 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    t.subsec_nanos() ^ std::process::id().wrapping_mul(2654435761)
+}

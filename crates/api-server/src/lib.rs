@@ -27,6 +27,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .merge(routes::system::routes())
         .merge(routes::containers::routes())
         .merge(routes::images::routes())
+        .merge(routes::distribution::routes())
         .merge(routes::networks::routes())
         .merge(routes::volumes::routes())
         .fallback(routes::not_found)

@@ -254,10 +254,14 @@ async fn runs_a_real_container() {
         return;
     }
     let cgroups = berth_testkit::cgroups::CgroupParent::new();
+    let net = berth_testkit::hostnet::HostNet::new();
     let env = env_with(|p| {
         let mut c = Config::with_roots(p.join("data"), p.join("exec"));
         c.shim_binary = berth_testkit::daemon::bin("berth-shim");
         c.cgroup_parent = cgroups.0.clone();
+        c.bridge_name = net.bridge.clone();
+        c.nft_table = net.nft_table.clone();
+        c.bip = Some(net.bip.clone());
         c
     })
     .await;

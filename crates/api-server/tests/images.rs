@@ -186,8 +186,12 @@ async fn import_with_changes_and_errors() {
     let (s, e) = json(app, "POST", "/images/create?fromSrc=-&changes=RUN%20x").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(e["message"], "RUN is not a valid change command");
-    let (s, _) = json(app, "POST", "/images/create?fromImage=busybox").await;
-    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
+    // Pull (offline): a bad name is a 400, an unreachable registry fails before any progress.
+    let (s, _) = json(app, "POST", "/images/create?fromImage=Bad").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, e) = json(app, "POST", "/images/create?fromImage=127.0.0.1:1/nope&tag=1").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(e["message"].as_str().unwrap().contains("127.0.0.1:1"), "{e}");
     let (s, _) = call(app, "POST", "/images/create?fromSrc=-", b"not a tar at all".repeat(64)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(count_files(&env.data.join("snapshots")), 1, "a failed import leaves no snapshot");

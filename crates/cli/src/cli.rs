@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::commands::{container, image, system};
+use crate::commands::{container, image, system, volume};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +31,9 @@ pub enum Cmd {
     /// Manage Docker
     #[command(subcommand)]
     System(SystemCmd),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCmd),
 
     /// Create and run a new container from an image
     Run(container::run::Args),
@@ -67,6 +70,10 @@ pub enum Cmd {
     Import(image::import::Args),
     /// Load an image from a tar archive or STDIN
     Load(image::load::Args),
+    /// Download an image from a registry
+    Pull(image::pull::Args),
+    /// Upload an image to a registry
+    Push(image::push::Args),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(image::save::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -125,6 +132,10 @@ pub enum ImageCmd {
     Import(image::import::Args),
     /// Load an image from a tar archive or STDIN
     Load(image::load::Args),
+    /// Download an image from a registry
+    Pull(image::pull::Args),
+    /// Upload an image to a registry
+    Push(image::push::Args),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(image::save::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -136,6 +147,22 @@ pub enum ImageCmd {
     History(image::history::Args),
     /// Display detailed information on one or more images
     Inspect(image::inspect::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VolumeCmd {
+    /// Create a volume
+    Create(volume::create::Args),
+    /// Display detailed information on one or more volumes
+    Inspect(volume::inspect::Args),
+    /// List volumes
+    #[command(visible_alias = "list")]
+    Ls(volume::ls::Args),
+    /// Remove all unused local volumes
+    Prune(volume::prune::Args),
+    /// Remove one or more volumes
+    #[command(visible_alias = "remove")]
+    Rm(volume::rm::Args),
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,6 +14,13 @@ pub struct Config {
     pub default_runtime: String,
     /// Parent cgroup for containers (`berth`, or a per-daemon name in tests).
     pub cgroup_parent: String,
+    /// Bridge device of the default `bridge` network (`berth0`; per daemon in tests).
+    pub bridge_name: String,
+    /// `--bip`: the default bridge's gateway address and prefix (`172.17.0.1/16`); chosen from
+    /// free RFC 1918 pools when unset.
+    pub bip: Option<String>,
+    /// The daemon's own nftables table (`ip berth`; per daemon in tests).
+    pub nft_table: String,
 }
 
 impl Config {
@@ -24,6 +31,9 @@ impl Config {
             shim_binary: PathBuf::from("berth-shim"),
             default_runtime: "berth".into(),
             cgroup_parent: "berth".into(),
+            bridge_name: "berth0".into(),
+            bip: None,
+            nft_table: "berth".into(),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Engine {
     pub config: Config,
     pub(crate) images: images::Images,
     pub(crate) containers: containers::Containers,
+    pub(crate) networks: networks::Networks,
+    pub(crate) volumes: volumes::store::Volumes,
     started_at: std::time::SystemTime,
 }
 
@@ -42,19 +44,33 @@ impl Engine {
         system::ensure_engine_id(&config).map_err(|e| Error::io("writing engine-id", e))?;
         let images = images::Images::open(&config)?;
         let containers = containers::Containers::open(&config)?;
-        let engine = Arc::new(Engine { config, images, containers, started_at: std::time::SystemTime::now() });
+        let networks = networks::Networks::open(&config)?;
+        let volumes = volumes::store::Volumes::open(&config)?;
+        let engine = Arc::new(Engine {
+            config,
+            images,
+            containers,
+            networks,
+            volumes,
+            started_at: std::time::SystemTime::now(),
+        });
         engine.restore().await?;
         Ok(engine)
     }
 
     /// Reconnects to the shims of containers that were running, and reconciles state.
     async fn restore(self: &Arc<Self>) -> Result<()> {
-        containers::restore(self).await
+        containers::restore(self).await?;
+        if let Err(e) = self.networks_init().await {
+            tracing::warn!(error = %e, "setting up networks");
+        }
+        Ok(())
     }
 
     /// Graceful shutdown: containers keep running (live restore); state is flushed.
     pub async fn shutdown(&self) {
         self.containers.shutdown().await;
+        self.networks_shutdown().await;
     }
 
     pub fn started_at(&self) -> std::time::SystemTime {

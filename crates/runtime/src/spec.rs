@@ -239,6 +239,8 @@ pub fn build(input: &SpecInput) -> Spec {
     let sysctl: HashMap<String, String> =
         [("net.ipv4.ip_unprivileged_port_start", "0"), ("net.ipv4.ping_group_range", "0 2147483647")]
             .into_iter()
+            // As dockerd: network sysctls only in a namespace of the container's own.
+            .filter(|_| input.network != NetworkNamespace::Host)
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
 

@@ -15,6 +15,10 @@ pub struct TestDaemon {
     pub data_root: PathBuf,
     pub exec_root: PathBuf,
     pub cgroup_parent: String,
+    /// This daemon's default bridge device (`bt<hex>`), nft table (`berth_t<hex>`) and `--bip`.
+    pub bridge: String,
+    pub nft_table: String,
+    pub bip: String,
     child: Option<Child>,
 }
 
@@ -51,6 +55,10 @@ impl TestDaemon {
         let data_root = dir.path().join(nest).join("data");
         let exec_root = dir.path().join(nest).join("exec");
         let cgroup_parent = format!("berth-test-{:08x}", rand::random::<u32>());
+        let tag = rand::random::<u32>();
+        let bridge = format!("bt{tag:08x}");
+        let nft_table = format!("berth_t{tag:08x}");
+        let bip = format!("10.{}.{}.1/24", 200 + (tag >> 8) % 50, tag & 0xff);
         let log = std::fs::File::create(dir.path().join("berthd.log"))?;
         std::fs::write(dir.path().join("daemon.json"), "{}")?;
         let child = Command::new(bin("berthd"))
@@ -62,6 +70,7 @@ impl TestDaemon {
             .arg(format!("unix://{}", socket.display()))
             .arg("--cgroup-parent")
             .arg(&cgroup_parent)
+            .args(["--bridge-name", &bridge, "--nft-table", &nft_table, "--bip", &bip])
             .arg("--config-file")
             .arg(dir.path().join("daemon.json"))
             .env("RUST_LOG", "debug")
@@ -70,7 +79,8 @@ impl TestDaemon {
             .stderr(log)
             .spawn()
             .with_context(|| format!("spawning {}", bin("berthd").display()))?;
-        let mut d = TestDaemon { dir, socket, data_root, exec_root, cgroup_parent, child: Some(child) };
+        let mut d =
+            TestDaemon { dir, socket, data_root, exec_root, cgroup_parent, bridge, nft_table, bip, child: Some(child) };
         d.wait_ready()?;
         Ok(d)
     }
@@ -175,6 +185,7 @@ impl TestDaemon {
             .arg(self.host())
             .arg("--cgroup-parent")
             .arg(&self.cgroup_parent)
+            .args(["--bridge-name", &self.bridge, "--nft-table", &self.nft_table, "--bip", &self.bip])
             .arg("--config-file")
             .arg(self.dir.path().join("daemon.json"))
             .env("RUST_LOG", "debug")
@@ -224,6 +235,9 @@ impl TestDaemon {
             let _ = Command::new("umount").arg("-l").arg(&m).status();
         }
         crate::cgroups::cleanup(&self.cgroup_parent);
+        // Our own bridge and nft table only (user networks of a test are removed by the test).
+        let _ = Command::new("ip").args(["link", "del", &self.bridge]).stderr(Stdio::null()).status();
+        let _ = Command::new("nft").args(["delete", "table", "ip", &self.nft_table]).stderr(Stdio::null()).status();
     }
 }
 

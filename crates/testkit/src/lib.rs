@@ -8,6 +8,7 @@
 pub mod cgroups;
 pub mod daemon;
 pub mod fixtures;
+pub mod hostnet;
 pub mod http;
 
 pub use daemon::TestDaemon;

@@ -1,16 +1,16 @@
 //! Routes of the images area: list, inspect, history, tag, delete, import (`create?fromSrc`),
-//! load and save (`get`). Names may contain slashes (`localhost:5000/a/b`), so per-image routes
+//! load and save (`get`); pull and push are handed to `distribution`. Names may contain slashes (`localhost:5000/a/b`), so per-image routes
 //! are matched on a wildcard and split on their last segment.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use berth_api_types::query::images::{ImageDeleteQuery, ImageListQuery, ImageLoadQuery, ImageTagQuery};
+use berth_api_types::query::images::{ImageDeleteQuery, ImageListQuery, ImageLoadQuery, ImagePushQuery, ImageTagQuery};
 use berth_api_types::{ApiVersion, Filters};
-use berth_engine::images::{ImportRequest, InspectFields};
+use berth_engine::images::{ImportRequest, InspectFields, PullRequest};
 use futures_util::TryStreamExt;
 use tokio_util::io::{ReaderStream, StreamReader};
 
@@ -90,11 +90,18 @@ async fn list(
     Ok(Json(engine.image_list(&filters, q.all, old).await?).into_response())
 }
 
-async fn create(State(engine): State<AppState>, Query(pairs): Pairs, body: Body) -> Result<Response, ApiError> {
+async fn create(
+    State(engine): State<AppState>,
+    Query(pairs): Pairs,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let (from_image, from_src, req) = parse_create(&pairs);
     if !from_image.is_empty() {
-        engine.image_create_from_image(&from_image).await?;
-        return Ok(StatusCode::OK.into_response());
+        let platform = pairs.iter().find(|(k, _)| k == "platform").map(|(_, v)| v.clone()).unwrap_or_default();
+        let auth = super::distribution::registry_auth(&headers)?;
+        let pull = PullRequest { from_image, tag: req.tag, platform, auth };
+        return super::distribution::pull(engine, pull).await;
     }
     if from_src != "-" {
         return Err(ApiError::bad_request(
@@ -143,8 +150,11 @@ async fn per_image_post(
     State(engine): State<AppState>,
     Path(rest): Path<String>,
     Query(q): Query<ImageTagQuery>,
+    Query(pq): Query<ImagePushQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     match split_op(&rest) {
+        (name, "push") => super::distribution::push(engine, name, pq, &headers).await,
         (name, "tag") => {
             engine.image_tag(name, &q.repo, &q.tag).await?;
             Ok(StatusCode::CREATED.into_response())

@@ -1,6 +1,7 @@
 //! Route tables, one module per API area. Each exposes `routes() -> Router<AppState>`.
 
 pub mod containers;
+pub mod distribution;
 pub mod images;
 pub mod networks;
 pub mod system;

@@ -201,6 +201,145 @@ pub enum DeleteItem {
     Deleted(String),
 }
 
+/// `POST /images/{name}/push`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ImagePushQuery {
+    pub tag: String,
+    pub platform: String,
+}
+
+/// Registry credentials: the body of `POST /auth` and, base64url-encoded, the
+/// `X-Registry-Auth` header of pull and push.
+/// Clients (bollard) send `null` for unset fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    #[serde(deserialize_with = "null_as_empty")]
+    pub username: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub password: String,
+    /// `base64(username:password)`, as stored in `~/.docker/config.json`.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub auth: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub email: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub serveraddress: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub identitytoken: String,
+    #[serde(deserialize_with = "null_as_empty")]
+    pub registrytoken: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+impl AuthConfig {
+    /// Decodes an `X-Registry-Auth` header: base64url (padded or not; standard alphabet accepted
+    /// too) of the JSON object. An empty header or `{}` is no credentials. A username and
+    /// password packed in `auth` are unpacked.
+    pub fn from_header(value: &str) -> Result<AuthConfig, String> {
+        use base64::Engine as _;
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(AuthConfig::default());
+        }
+        let cleaned: String = value.trim_end_matches('=').replace('+', "-").replace('/', "_");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cleaned.as_bytes())
+            .map_err(|e| format!("invalid X-Registry-Auth header: {e}"))?;
+        let mut a: AuthConfig =
+            serde_json::from_slice(&raw).map_err(|e| format!("invalid X-Registry-Auth header: {e}"))?;
+        a.unpack_auth();
+        Ok(a)
+    }
+
+    /// Fills `username`/`password` from `auth` when they are empty.
+    pub fn unpack_auth(&mut self) {
+        use base64::Engine as _;
+        if self.username.is_empty() && !self.auth.is_empty() {
+            if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(self.auth.trim()) {
+                if let Some((u, p)) = String::from_utf8_lossy(&raw).split_once(':') {
+                    self.username = u.to_string();
+                    self.password = p.to_string();
+                }
+            }
+        }
+    }
+}
+
+/// `POST /auth`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthResponse {
+    #[serde(rename = "Status")]
+    pub status: String,
+    #[serde(rename = "IdentityToken")]
+    pub identity_token: String,
+}
+
+/// `progressDetail` of a [`JsonMessage`]: empty (`{}`) unless a transfer is under way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProgressDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+/// One line of dockerd's JSON progress stream (pull, push), as `jsonmessage.JSONMessage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JsonMessage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
+    pub progress_detail: Option<ProgressDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aux: Option<serde_json::Value>,
+}
+
+impl JsonMessage {
+    /// `{"status": s}`
+    pub fn status(s: impl Into<String>) -> JsonMessage {
+        JsonMessage { status: Some(s.into()), ..Default::default() }
+    }
+
+    /// `{"status": s, "progressDetail": {}, "id": id}`
+    pub fn layer(id: &str, s: impl Into<String>) -> JsonMessage {
+        JsonMessage {
+            status: Some(s.into()),
+            progress_detail: Some(ProgressDetail::default()),
+            id: Some(id.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// A transfer step with counts (`Downloading`, `Pushing`, `Extracting`).
+    pub fn transfer(id: &str, s: &str, current: i64, total: i64) -> JsonMessage {
+        JsonMessage {
+            status: Some(s.to_string()),
+            progress_detail: Some(ProgressDetail { current: Some(current), total: Some(total) }),
+            id: Some(id.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The last message of a failed stream.
+    pub fn error(message: impl Into<String>) -> JsonMessage {
+        let m = message.into();
+        JsonMessage { error_detail: Some(serde_json::json!({ "message": m })), error: Some(m), ..Default::default() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +354,36 @@ mod tests {
     fn queries_parse_docker_booleans() {
         let q: ImageDeleteQuery = serde_json::from_value(serde_json::json!({"force": "1"})).unwrap();
         assert!(q.force && !q.noprune);
+    }
+
+    #[test]
+    fn registry_auth_header_decodes() {
+        use base64::Engine as _;
+        let json = r#"{"username":"bob","password":"p?s>s","serveraddress":"127.0.0.1:5000"}"#;
+        for engine in [base64::engine::general_purpose::URL_SAFE, base64::engine::general_purpose::URL_SAFE_NO_PAD] {
+            let a = AuthConfig::from_header(&engine.encode(json)).unwrap();
+            assert_eq!((a.username.as_str(), a.password.as_str()), ("bob", "p?s>s"));
+        }
+        let packed = base64::engine::general_purpose::STANDARD.encode("al:pw");
+        let h = base64::engine::general_purpose::URL_SAFE.encode(format!(r#"{{"auth":"{packed}"}}"#));
+        let a = AuthConfig::from_header(&h).unwrap();
+        assert_eq!((a.username.as_str(), a.password.as_str()), ("al", "pw"));
+        assert_eq!(AuthConfig::from_header("").unwrap(), AuthConfig::default());
+        let nulls = base64::engine::general_purpose::URL_SAFE.encode(r#"{"username":null,"auth":"YTpi"}"#);
+        assert_eq!(AuthConfig::from_header(&nulls).unwrap().username, "a");
+        assert!(AuthConfig::from_header("!!!").is_err());
+    }
+
+    #[test]
+    fn json_messages_serialise_like_dockerd() {
+        let m = JsonMessage::transfer("abc", "Downloading", 5, 10);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"status":"Downloading","progressDetail":{"current":5,"total":10},"id":"abc"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&JsonMessage::layer("abc", "Pull complete")).unwrap(),
+            r#"{"status":"Pull complete","progressDetail":{},"id":"abc"}"#
+        );
     }
 }

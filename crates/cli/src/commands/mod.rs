@@ -3,8 +3,9 @@
 pub mod container;
 pub mod image;
 pub mod system;
+pub mod volume;
 
-use crate::cli::{Cmd, ContainerCmd, ImageCmd, SystemCmd};
+use crate::cli::{Cmd, ContainerCmd, ImageCmd, SystemCmd, VolumeCmd};
 use crate::client::Client;
 use crate::error::CmdResult;
 
@@ -35,11 +36,18 @@ pub async fn dispatch(host: &str, cmd: Cmd) -> CmdResult {
         Cmd::Images(a) | Cmd::Image(ImageCmd::Ls(a)) => im::ls::run(&c, a).await,
         Cmd::Import(a) | Cmd::Image(ImageCmd::Import(a)) => im::import::run(&c, a).await,
         Cmd::Load(a) | Cmd::Image(ImageCmd::Load(a)) => im::load::run(&c, a).await,
+        Cmd::Pull(a) | Cmd::Image(ImageCmd::Pull(a)) => im::pull::run(&c, a).await,
+        Cmd::Push(a) | Cmd::Image(ImageCmd::Push(a)) => im::push::run(&c, a).await,
         Cmd::Save(a) | Cmd::Image(ImageCmd::Save(a)) => im::save::run(&c, a).await,
         Cmd::Tag(a) | Cmd::Image(ImageCmd::Tag(a)) => im::tag::run(&c, a).await,
         Cmd::Rmi(a) | Cmd::Image(ImageCmd::Rm(a)) => im::rm::run(&c, a).await,
         Cmd::History(a) | Cmd::Image(ImageCmd::History(a)) => im::history::run(&c, a).await,
         Cmd::Image(ImageCmd::Inspect(a)) => im::inspect::run(&c, a).await,
+        Cmd::Volume(VolumeCmd::Create(a)) => volume::create::run(&c, a).await,
+        Cmd::Volume(VolumeCmd::Inspect(a)) => volume::inspect::run(&c, a).await,
+        Cmd::Volume(VolumeCmd::Ls(a)) => volume::ls::run(&c, a).await,
+        Cmd::Volume(VolumeCmd::Prune(a)) => volume::prune::run(&c, a).await,
+        Cmd::Volume(VolumeCmd::Rm(a)) => volume::rm::run(&c, a).await,
         Cmd::Version(a) => system::version::run(&c, a).await,
         Cmd::Info(a) | Cmd::System(SystemCmd::Info(a)) => system::info::run(&c, a).await,
     }

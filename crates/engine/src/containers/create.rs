@@ -32,7 +32,9 @@ impl Engine {
         let id = new_id();
         let settings = merge(&body, &image.config.config, &id);
         let (path, args) = command(&settings)?;
-        let host = host_settings(&body);
+        let mut host = host_settings(&body);
+        let (mounts, new_volumes) = self.volumes_plan(&body, &settings.volumes)?;
+        host.mounts = mounts;
         let name = match name {
             Some(n) => n,
             None => self.free_random_name(),
@@ -53,9 +55,13 @@ impl Engine {
         };
         let dir = self.containers.container_dir(&id);
         let container = Arc::new(Container::new(dir.clone(), record.clone()));
-        self.containers.insert(container)?;
+        if let Err(e) = self.containers.insert(container) {
+            self.volumes_discard(&new_volumes);
+            return Err(e);
+        }
         if let Err(e) = self.persist_new(&dir, &record, &image.id) {
             self.containers.remove(&id);
+            self.volumes_discard(&new_volumes);
             if let Err(re) = self.images.remove_rootfs(&id) {
                 tracing::warn!(%id, error = %re, "cleaning up rootfs after failed create");
             }
@@ -159,11 +165,16 @@ fn host_settings(body: &ContainerCreateBody) -> HostSettings {
         auto_remove: hc.auto_remove.unwrap_or(false),
         network_mode: hc.network_mode.filter(|m| !m.is_empty()).unwrap_or_else(|| "default".into()),
         readonly_rootfs: hc.readonly_rootfs.unwrap_or(false),
+        net: crate::networks::settings::from_create(body),
         runtime: hc.runtime.filter(|r| !r.is_empty()),
         console_size: hc.console_size.and_then(|v| match v.as_slice() {
             [h, w] => Some((u16::try_from(*h).unwrap_or(u16::MAX), u16::try_from(*w).unwrap_or(u16::MAX))),
             _ => None,
         }),
+        binds: hc.binds.unwrap_or_default(),
+        tmpfs: hc.tmpfs.unwrap_or_default().into_iter().collect(),
+        volumes_from: hc.volumes_from.unwrap_or_default(),
+        ..Default::default()
     }
 }
 

@@ -82,6 +82,9 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             publish_all_ports: Some(false),
             runtime: Some(r.host.runtime.clone().unwrap_or_else(|| runtime.to_string())),
             console_size: Some(r.host.console_size.map_or(vec![0, 0], |(h, w)| vec![usize::from(h), usize::from(w)])),
+            binds: (!r.host.binds.is_empty()).then(|| r.host.binds.clone()),
+            tmpfs: (!r.host.tmpfs.is_empty()).then(|| r.host.tmpfs.clone().into_iter().collect()),
+            volumes_from: (!r.host.volumes_from.is_empty()).then(|| r.host.volumes_from.clone()),
             ..Default::default()
         }),
         mounts: Some(vec![]),
@@ -120,7 +123,10 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
 impl Engine {
     pub async fn container_inspect(&self, key: &str) -> Result<ContainerInspectResponse> {
         let c = self.containers.get(key)?;
-        let mut resp = inspect(&c.record(), &c.dir, &self.config.default_runtime);
+        let record = c.record();
+        let mut resp = inspect(&record, &c.dir, &self.config.default_runtime);
+        resp.mounts = Some(self.mount_points(&record));
+        resp.network_settings = Some(self.container_network_settings(&record));
         resp.graph_driver = Some(berth_api_types::models::DriverData {
             name: "overlay2".into(),
             data: self.images.rootfs_dirs(&c.id).unwrap_or_default(),

@@ -70,6 +70,19 @@ pub struct HostSettings {
     pub runtime: Option<String>,
     #[serde(default)]
     pub console_size: Option<(u16, u16)>,
+    /// Ports, DNS, extra hosts, endpoint requests (the networking part of the request).
+    #[serde(default)]
+    pub net: crate::networks::settings::NetSettings,
+    /// Volume, bind and tmpfs mounts, resolved at create (`crate::volumes::spec`).
+    #[serde(default)]
+    pub mounts: Vec<crate::volumes::spec::MountPoint>,
+    /// `HostConfig.Binds`, `Tmpfs` and `VolumesFrom` as the client sent them (for inspect).
+    #[serde(default)]
+    pub binds: Vec<String>,
+    #[serde(default)]
+    pub tmpfs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub volumes_from: Vec<String>,
 }
 
 impl Record {

@@ -3,6 +3,7 @@
 //! [`Images`] owns the content store, the metadata database and the snapshots; the files here
 //! add `impl Engine { image_* }` methods. Blocking disk work runs on tokio's blocking pool.
 
+mod auth;
 mod create;
 mod delete;
 mod get;
@@ -11,6 +12,8 @@ mod inspect;
 mod layers;
 mod list;
 mod load;
+mod pull;
+mod push;
 mod tag;
 
 use std::path::{Path, PathBuf};
@@ -22,8 +25,11 @@ use berth_store::{ContentStore, MetaStore, Snapshots};
 
 use crate::{Config, Error, Result};
 
+pub use auth::credentials;
 pub use create::ImportRequest;
 pub use inspect::InspectFields;
+pub use pull::PullRequest;
+pub use push::PushRequest;
 
 pub struct Images {
     pub(crate) inner: Arc<Inner>,

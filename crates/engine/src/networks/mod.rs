@@ -1,13 +1,31 @@
-//! Container networking (owned by the networking work).
+//! Container networking: the `bridge`, `host` and `none` networks every daemon has, user-defined
+//! bridge networks, addresses (IPAM), published ports and the firewall.
 //!
 //! The container lifecycle calls in here when a container starts ([`Engine::network_attach`]:
 //! which namespace it gets, and what goes into its /etc/hosts and /etc/resolv.conf) and when
-//! its process is gone ([`Engine::network_detach`]).
+//! its process is gone ([`Engine::network_detach`]). Plans come from `berth-net`; the kernel is
+//! changed through `berth-kernel` only. State is the [`registry::Registry`] under
+//! `<data-root>/network/`.
+
+mod attach;
+mod create;
+mod daemon;
+mod delete;
+mod inspect;
+pub mod list;
+mod prune;
+pub mod registry;
+pub mod settings;
+
+pub use list::ListFilters;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use berth_runtime::spec::NetworkNamespace;
 
-use crate::containers::record::Record;
-use crate::{Engine, Result};
+use crate::{Config, Error, Result};
+use registry::Registry;
 
 /// What a starting container gets from the network side.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -15,15 +33,55 @@ pub struct NetworkSetup {
     pub namespace: NetworkNamespace,
 }
 
-impl Engine {
-    /// Prepares the container's network before its process starts.
-    pub(crate) async fn network_attach(&self, record: &Record) -> Result<NetworkSetup> {
-        let _ = record;
-        Ok(NetworkSetup::default())
+/// The networking service of the engine.
+pub(crate) struct Networks {
+    path: PathBuf,
+    netns_dir: PathBuf,
+    state: std::sync::Mutex<Registry>,
+    /// Serialises kernel changes (bridges, veths, ruleset loads).
+    ops: tokio::sync::Mutex<()>,
+    /// Sockets holding published host ports (as dockerd does), per container.
+    held: std::sync::Mutex<HashMap<String, Vec<attach::HeldPort>>>,
+    /// Whether this run changed the kernel (so a stop may remove bridges and the table).
+    touched: std::sync::atomic::AtomicBool,
+}
+
+impl Networks {
+    pub(crate) fn open(config: &Config) -> Result<Networks> {
+        let path = Registry::path(&config.data_root);
+        let state = Registry::load(&path)?;
+        Ok(Networks {
+            path,
+            netns_dir: config.exec_root.join("netns"),
+            state: std::sync::Mutex::new(state),
+            ops: tokio::sync::Mutex::new(()),
+            held: std::sync::Mutex::new(HashMap::new()),
+            touched: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
-    /// Releases what [`Engine::network_attach`] set up (addresses, veths, rules).
-    pub(crate) async fn network_detach(&self, id: &str) {
-        let _ = id;
+    /// A snapshot of the registry.
+    pub(crate) fn snapshot(&self) -> Registry {
+        self.lock().clone()
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        // A panic while holding the lock leaves a consistent registry (changes are applied to a
+        // clone and swapped in), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies `change` to a copy of the registry, persists it, then makes it current.
+    fn update<T>(&self, change: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
+        let mut guard = self.lock();
+        let mut next = guard.clone();
+        let out = change(&mut next)?;
+        next.save(&self.path)?;
+        *guard = next;
+        Ok(out)
+    }
+}
+
+fn kernel_err(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
 }

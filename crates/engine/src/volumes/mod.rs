@@ -1,29 +1,25 @@
-//! Volumes, bind mounts and tmpfs mounts (owned by the volumes work).
+//! Volumes, bind mounts and tmpfs mounts.
 //!
-//! The container lifecycle calls in here at three points: [`Engine::container_mounts`] when a
-//! container starts (its OCI mounts), [`Engine::release_mounts`] when it stops, and
-//! [`Engine::remove_container_volumes`] when it is removed (`v=1` removes anonymous volumes).
+//! Local volumes live in [`store::Volumes`] (one versioned JSON record per volume, data under
+//! `<data-root>/volumes/<name>/_data`); the Docker operations are one per file (`create.rs` →
+//! [`Engine::volume_create`], `list.rs`, `inspect.rs`, `delete.rs`, `prune.rs`). A container's
+//! mount requests are parsed in `spec.rs` at create and kept in its record; `mounts.rs` turns
+//! them into OCI mounts at start ([`Engine::container_mounts`], with copy-up from the image in
+//! `copyup.rs`), releases them at stop ([`Engine::release_mounts`]) and removes anonymous
+//! volumes with the container ([`Engine::remove_container_volumes`]).
+//!
+//! No `unsafe` and no direct kernel calls: driver-option mounts go through `berth-kernel`, and
+//! mounts into a container are OCI spec entries that the runtime performs.
 
-use oci_spec::runtime::Mount;
+mod copyup;
+mod create;
+mod delete;
+mod inspect;
+mod list;
+mod mounts;
+mod prune;
+pub mod spec;
+pub mod store;
 
-use crate::containers::record::Record;
-use crate::{Engine, Result};
-
-impl Engine {
-    /// The container's volume, bind and tmpfs mounts, in the order they are applied.
-    pub(crate) fn container_mounts(&self, record: &Record) -> Result<Vec<Mount>> {
-        let _ = record;
-        Ok(Vec::new())
-    }
-
-    /// Undoes whatever [`Engine::container_mounts`] set up that must not outlive the process.
-    pub(crate) fn release_mounts(&self, id: &str) {
-        let _ = id;
-    }
-
-    /// Removes the container's anonymous volumes when `remove_anonymous` (`docker rm -v`).
-    pub(crate) fn remove_container_volumes(&self, record: &Record, remove_anonymous: bool) -> Result<()> {
-        let _ = (record, remove_anonymous);
-        Ok(())
-    }
-}
+pub use create::check_options;
+pub use inspect::no_such_volume;

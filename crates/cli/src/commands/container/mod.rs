@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod kill;
 pub mod logs;
 pub mod ls;
+pub mod mount_opts;
 pub mod opts;
 pub mod rename;
 pub mod restart;

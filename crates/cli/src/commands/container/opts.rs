@@ -53,6 +53,18 @@ pub struct ContainerOpts {
     /// Bind mount a volume
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long = "mount")]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long = "tmpfs")]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
@@ -168,9 +180,15 @@ impl ContainerOpts {
             exposed.push(key.clone());
             port_bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(b);
         }
+        let (binds, anon_volumes) = super::mount_opts::split_volumes(&self.volume)?;
+        let mounts = self.mount.iter().map(|m| super::mount_opts::parse_mount(m)).collect::<Result<Vec<_>, _>>()?;
         let host_config = HostConfig {
             auto_remove: Some(self.rm),
-            binds: (!self.volume.is_empty()).then(|| self.volume.clone()),
+            binds: (!binds.is_empty()).then_some(binds),
+            mounts: (!mounts.is_empty()).then_some(mounts),
+            tmpfs: (!self.tmpfs.is_empty()).then(|| super::mount_opts::parse_tmpfs(&self.tmpfs)),
+            volumes_from: (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone()),
+            readonly_rootfs: self.read_only.then_some(true),
             network_mode: self.network.clone(),
             port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
             ..Default::default()
@@ -192,6 +210,7 @@ impl ContainerOpts {
             entrypoint,
             labels: Some(parse_labels(&label_items)),
             host_config: Some(host_config),
+            volumes: (!anon_volumes.is_empty()).then_some(anon_volumes),
             ..Default::default()
         })
     }

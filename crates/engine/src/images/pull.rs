@@ -1,0 +1,263 @@
+//! `POST /images/create?fromImage=`: pull an image from a registry, reporting progress as
+//! dockerd's JSON message stream. Manifest lists and OCI indexes are resolved to one platform;
+//! layers whose chain already exists are skipped; every blob is digest-checked before anything
+//! is unpacked or recorded.
+
+use std::io::Write;
+
+use berth_api_types::query::images::{AuthConfig, JsonMessage};
+use berth_image::manifest::is_index;
+use berth_image::{chain_ids, Digest, ImageConfig, Index, Manifest, Platform, Reference};
+use berth_registry::Client;
+use futures_util::StreamExt;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::mpsc::Sender;
+
+use super::auth::{credentials, registry_err};
+use super::{store_err, Inner};
+use crate::{Engine, Error, Result};
+
+/// What to pull.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequest {
+    pub from_image: String,
+    pub tag: String,
+    /// `os/arch[/variant]`; empty for the host's.
+    pub platform: String,
+    pub auth: AuthConfig,
+}
+
+impl PullRequest {
+    /// The reference to pull: `fromImage` plus `tag` (a tag or a digest), `latest` by default.
+    pub fn reference(&self) -> Result<Reference> {
+        let r = Reference::parse(&self.from_image).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        if self.tag.is_empty() {
+            return Ok(r.with_default_tag());
+        }
+        if self.tag.contains(':') {
+            return Reference::parse(&format!("{}@{}", r.name(), self.tag))
+                .map_err(|e| Error::InvalidArgument(e.to_string()));
+        }
+        r.with_tag(&self.tag).map_err(|e| Error::InvalidArgument(e.to_string()))
+    }
+
+    fn platform(&self) -> Result<Platform> {
+        if self.platform.is_empty() {
+            return Ok(Platform::host());
+        }
+        berth_registry::parse_platform(&self.platform).ok_or_else(|| {
+            Error::InvalidArgument(format!("invalid platform {:?}: want os/arch[/variant]", self.platform))
+        })
+    }
+}
+
+/// Sends a message; a gone receiver (client hung up) does not stop the pull.
+async fn say(tx: &Sender<JsonMessage>, m: JsonMessage) {
+    let _ = tx.send(m).await;
+}
+
+fn short(d: &Digest) -> String {
+    d.hex()[..12].to_string()
+}
+
+impl Engine {
+    /// Pulls `req`'s image, sending progress on `tx`. Nothing is sent before the manifest was
+    /// found, so early failures can still be answered with an HTTP error.
+    pub async fn image_pull(&self, req: PullRequest, tx: Sender<JsonMessage>) -> Result<()> {
+        let r = req.reference()?;
+        let want = req.platform()?;
+        let client = Client::new(r.domain(), r.path(), &credentials(&req.auth));
+        let tag_or_digest = match (r.digest(), r.tag()) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.to_string(),
+            (None, None) => "latest".to_string(),
+        };
+        let top = client.fetch_manifest(&tag_or_digest).await.map_err(|e| match e {
+            berth_registry::Error::NotFound(_) => {
+                Error::NotFound(format!("manifest for {} not found: manifest unknown", r.familiar()))
+            }
+            other => registry_err(other),
+        })?;
+        let mut fetched = top.clone();
+        if is_index(&top.media_type) {
+            let index: Index = serde_json::from_slice(&top.bytes)
+                .map_err(|e| Error::InvalidArgument(format!("invalid image index: {e}")))?;
+            let desc = berth_registry::select_platform(&index, &want).ok_or_else(|| {
+                let v = want.variant.as_ref().map(|v| format!("/{v}")).unwrap_or_default();
+                Error::NotFound(format!(
+                    "no matching manifest for {}/{}{v} in the manifest list entries",
+                    want.os, want.architecture
+                ))
+            })?;
+            fetched = client.fetch_manifest(&desc.digest.to_string()).await.map_err(registry_err)?;
+        }
+        let manifest: Manifest = serde_json::from_slice(&fetched.bytes)
+            .map_err(|e| Error::InvalidArgument(format!("invalid image manifest: {e}")))?;
+        say(
+            &tx,
+            JsonMessage {
+                id: Some(tag_or_digest.clone()),
+                ..JsonMessage::status(format!("Pulling from {}", r.path()))
+            },
+        )
+        .await;
+
+        let config_bytes =
+            client.fetch_blob(&manifest.config.digest, manifest.config.size).await.map_err(registry_err)?;
+        let config: ImageConfig = serde_json::from_slice(&config_bytes)
+            .map_err(|e| Error::InvalidArgument(format!("invalid image config: {e}")))?;
+        let diff_ids = config.diff_ids().map_err(|e| Error::InvalidArgument(format!("invalid image config: {e}")))?;
+        if diff_ids.len() != manifest.layers.len() {
+            return Err(Error::InvalidArgument(
+                "the manifest and the image config list different numbers of layers".into(),
+            ));
+        }
+        let chains = chain_ids(&diff_ids);
+        let inner = self.images.inner.clone();
+        let mut present = Vec::with_capacity(chains.len());
+        for (c, l) in chains.iter().zip(&manifest.layers) {
+            let exists = inner.meta.layer(&c.to_string()).map_err(store_err("reading layer"))?.is_some();
+            say(&tx, JsonMessage::layer(&short(&l.digest), if exists { "Already exists" } else { "Pulling fs layer" }))
+                .await;
+            present.push(exists);
+        }
+        // Download every missing layer to a temp file, verifying its digest.
+        let dir = tempfile::tempdir_in(&inner.tmp).map_err(|e| Error::io("creating pull directory", e))?;
+        let mut files = Vec::with_capacity(chains.len());
+        for (l, exists) in manifest.layers.iter().zip(&present) {
+            if *exists {
+                files.push(None);
+                continue;
+            }
+            let path = dir.path().join(l.digest.hex());
+            download(&client, &l.digest, l.size, &path, &tx).await?;
+            files.push(Some(path));
+        }
+        // Unpack and record under the image lock.
+        let tags: Vec<Reference> = if r.digest().is_none() { vec![r.clone()] } else { vec![] };
+        let ids: Vec<String> = manifest.layers.iter().map(|l| short(&l.digest)).collect();
+        let repo_digest = format!("{}@{}", r.name(), top.digest);
+        let (id, was_current) = {
+            let inner = inner.clone();
+            let tx = tx.clone();
+            let tags = tags.clone();
+            tokio::task::spawn_blocking(move || {
+                unpack_and_add(&inner, &config_bytes, files, &ids, &tags, &repo_digest, &tx)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("pull task: {e}")))??
+        };
+        drop(dir);
+        tracing::debug!(image = %id, "pulled");
+        say(&tx, JsonMessage::status(format!("Digest: {}", top.digest))).await;
+        let what = if was_current { "Image is up to date for" } else { "Downloaded newer image for" };
+        say(&tx, JsonMessage::status(format!("Status: {what} {}", r.familiar()))).await;
+        Ok(())
+    }
+}
+
+/// Streams blob `digest` into `path`, reporting `Downloading`, then checks the digest.
+async fn download(
+    client: &Client,
+    digest: &Digest,
+    size: i64,
+    path: &std::path::Path,
+    tx: &Sender<JsonMessage>,
+) -> Result<()> {
+    let id = short(digest);
+    let mut stream = client.blob_stream(digest, size).await.map_err(registry_err)?;
+    let mut file = std::fs::File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut done: i64 = 0;
+    let mut last_report: i64 = -1;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Error::Unavailable(format!("downloading {digest}: {e}")))?;
+        hasher.update(&chunk);
+        file.write_all(&chunk).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        done += chunk.len() as i64;
+        if done - last_report >= 256 * 1024 || done == size {
+            say(tx, JsonMessage::transfer(&id, "Downloading", done, size)).await;
+            last_report = done;
+        }
+    }
+    say(tx, JsonMessage::layer(&id, "Verifying Checksum")).await;
+    let actual = Digest::from_hasher(hasher);
+    if &actual != digest {
+        return Err(Error::InvalidArgument(format!(
+            "filesystem layer verification failed for digest {digest}: got {actual}"
+        )));
+    }
+    file.sync_all().map_err(|e| Error::io("fsync layer", e))?;
+    say(tx, JsonMessage::layer(&id, "Download complete")).await;
+    Ok(())
+}
+
+/// Unpacks the downloaded layers and records the image with its tag and repo digest.
+/// Returns the image id and whether the tag already pointed at it.
+fn unpack_and_add(
+    inner: &Inner,
+    config_bytes: &[u8],
+    files: Vec<Option<std::path::PathBuf>>,
+    ids: &[String],
+    tags: &[Reference],
+    repo_digest: &str,
+    tx: &Sender<JsonMessage>,
+) -> Result<(Digest, bool)> {
+    let _g = inner.lock();
+    let id = Digest::sha256_of(config_bytes);
+    let was_current = match tags.first() {
+        Some(t) => {
+            inner.meta.tag(&t.to_string()).map_err(store_err("reading tags"))?.as_deref() == Some(&id.to_string())
+        }
+        None => inner.meta.image(&id.to_string()).map_err(store_err("reading image"))?.is_some(),
+    };
+    let mut layers = Vec::with_capacity(files.len());
+    for (f, short_id) in files.into_iter().zip(ids) {
+        let Some(path) = f else {
+            layers.push(None);
+            continue;
+        };
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        match inner.unpack_layer(file) {
+            Ok(l) => layers.push(Some(l)),
+            Err(e) => {
+                for l in layers.into_iter().flatten() {
+                    let _ = inner.snapshots.remove(l.snapshot);
+                }
+                return Err(e);
+            }
+        }
+        let _ = tx.blocking_send(JsonMessage::layer(short_id, "Pull complete"));
+    }
+    let id = inner.add_image(config_bytes, layers, tags, !was_current)?;
+    inner
+        .meta
+        .write(|w| {
+            if let Some(mut rec) = w.image(&id.to_string())? {
+                if !rec.repo_digests.iter().any(|d| d == repo_digest) {
+                    rec.repo_digests.push(repo_digest.to_string());
+                    w.put_image(&rec)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(store_err("recording repo digest"))?;
+    Ok((id, was_current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_from_query() {
+        let req = |img: &str, tag: &str| PullRequest { from_image: img.into(), tag: tag.into(), ..Default::default() };
+        assert_eq!(req("busybox", "").reference().unwrap().to_string(), "docker.io/library/busybox:latest");
+        assert_eq!(req("127.0.0.1:5000/bb", "1").reference().unwrap().to_string(), "127.0.0.1:5000/bb:1");
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = req("127.0.0.1:5000/bb", &d).reference().unwrap();
+        assert_eq!(r.digest().unwrap().to_string(), d);
+        assert!(req("Bad", "").reference().is_err());
+        assert!(PullRequest { platform: "linux".into(), ..Default::default() }.platform().is_err());
+    }
+}

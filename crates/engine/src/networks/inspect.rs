@@ -1,0 +1,96 @@
+//! `GET /networks/{id}` (NetworkInspect), and the `NetworkSettings` of a container's inspect.
+
+use std::collections::HashMap;
+
+use berth_api_types::models::{EndpointResource, EndpointSettings, NetworkInspect, NetworkSettings, PortBinding};
+
+use crate::containers::record::Record;
+use crate::{Engine, Error, Result};
+
+impl Engine {
+    pub async fn network_inspect(&self, key: &str) -> Result<NetworkInspect> {
+        let reg = self.networks.snapshot();
+        let n = reg.find(key).ok_or_else(|| Error::NotFound(format!("network {key} not found")))?;
+        let s = super::list::summary(n);
+        let prefix = n.subnet.map(|s| s.prefix).unwrap_or(0);
+        let containers = reg
+            .containers_on(&n.id)
+            .into_iter()
+            .map(|(cid, ep)| {
+                let name = self.containers.get(cid).map(|c| c.name()).unwrap_or_default();
+                let res = EndpointResource {
+                    name: Some(name),
+                    endpoint_id: Some(ep.endpoint_id.clone()),
+                    mac_address: Some(ep.mac.clone()),
+                    ipv4_address: Some(format!("{}/{prefix}", ep.ip)),
+                    ipv6_address: Some(String::new()),
+                };
+                (cid.clone(), res)
+            })
+            .collect();
+        Ok(NetworkInspect {
+            name: s.name,
+            id: s.id,
+            created: s.created,
+            scope: s.scope,
+            driver: s.driver,
+            ipam: s.ipam,
+            internal: s.internal,
+            attachable: s.attachable,
+            ingress: s.ingress,
+            config_only: s.config_only,
+            options: s.options,
+            labels: s.labels,
+            containers: Some(containers),
+            ..Default::default()
+        })
+    }
+
+    /// A container's `NetworkSettings` as dockerd reports them: one entry per network with the
+    /// address, gateway and MAC while it runs, and its published ports.
+    pub(crate) fn container_network_settings(&self, r: &Record) -> NetworkSettings {
+        let reg = self.networks.snapshot();
+        let mut networks = HashMap::new();
+        let mut ports: HashMap<String, Option<Vec<PortBinding>>> =
+            r.config.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
+        let eps = reg.endpoints.get(&r.id).cloned().unwrap_or_default();
+        for ep in &eps {
+            let Some(n) = reg.networks.get(&ep.network_id) else { continue };
+            networks.insert(
+                n.name.clone(),
+                EndpointSettings {
+                    network_id: Some(n.id.clone()),
+                    endpoint_id: Some(ep.endpoint_id.clone()),
+                    gateway: n.gateway.map(|g| g.to_string()),
+                    ip_address: Some(ep.ip.to_string()),
+                    ip_prefix_len: n.subnet.map(|s| i64::from(s.prefix)),
+                    mac_address: Some(ep.mac.clone()),
+                    aliases: (!ep.aliases.is_empty()).then(|| ep.aliases.clone()),
+                    ..Default::default()
+                },
+            );
+            for p in &ep.ports {
+                let b = PortBinding {
+                    host_ip: Some(p.host_ip.map_or("0.0.0.0".into(), |i| i.to_string())),
+                    host_port: Some(p.host_port.to_string()),
+                };
+                ports.entry(format!("{}/{}", p.port, p.proto)).or_insert(None).get_or_insert_with(Vec::new).push(b);
+            }
+        }
+        if eps.is_empty() {
+            let mode = r.host.network_mode.as_str();
+            let name = if mode == "default" { "bridge" } else { mode };
+            if let Some(n) = reg.find(name).filter(|_| !name.starts_with("container:")) {
+                networks
+                    .insert(n.name.clone(), EndpointSettings { network_id: Some(n.id.clone()), ..Default::default() });
+            }
+        }
+        let sandbox = self.networks.netns_dir.join(&r.id);
+        NetworkSettings {
+            sandbox_id: Some(String::new()),
+            sandbox_key: Some(if sandbox.exists() { sandbox.display().to_string() } else { String::new() }),
+            ports: Some(ports),
+            networks: Some(networks),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Named network namespaces: a new namespace bind-mounted on a file (`<exec-root>/netns/<id>`)
+//! so it exists before the container's process and outlives nothing but that mount.
+//!
+//! berthd is a multi-threaded tokio process and never forks, so the namespace is made by a
+//! short-lived `std::thread` that only calls `unshare(CLONE_NEWNET)` (which changes that thread
+//! alone) and bind-mounts its `/proc/thread-self/ns/net`, then exits. No other thread's
+//! namespace ever changes.
+
+use std::path::Path;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetnsError {
+    #[error("creating network namespace file {path}: {source}")]
+    File { path: String, source: std::io::Error },
+    #[error("creating network namespace at {path}: {source}")]
+    Create { path: String, source: nix::Error },
+    #[error("network namespace thread for {path} panicked")]
+    Thread { path: String },
+}
+
+/// Creates a new network namespace and bind-mounts it at `path` (its directory is created).
+pub fn create(path: &Path) -> Result<(), NetnsError> {
+    let file_err = |source| NetnsError::File { path: path.display().to_string(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(file_err)?;
+    }
+    std::fs::File::create(path).map_err(file_err)?;
+    let target = path.to_path_buf();
+    let joined = std::thread::spawn(move || -> nix::Result<()> {
+        unshare(CloneFlags::CLONE_NEWNET)?;
+        mount(Some("/proc/thread-self/ns/net"), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+    })
+    .join();
+    let result = match joined {
+        Ok(r) => r.map_err(|source| NetnsError::Create { path: path.display().to_string(), source }),
+        Err(_) => Err(NetnsError::Thread { path: path.display().to_string() }),
+    };
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+/// Unmounts and removes a namespace made by [`create`]; absent is fine. The namespace itself
+/// (and the container ends of its veths) goes away when nothing else holds it.
+pub fn remove(path: &Path) {
+    let _ = umount2(path, MntFlags::MNT_DETACH);
+    let _ = std::fs::remove_file(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_and_remove_when_root() {
+        if !nix::unistd::Uid::effective().is_root() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ns");
+        create(&p).unwrap();
+        let mine = std::fs::read_link("/proc/self/ns/net").unwrap();
+        let st = nix::sys::stat::stat(&p).unwrap();
+        assert_ne!(format!("net:[{}]", st.st_ino), mine.display().to_string());
+        remove(&p);
+        assert!(!p.exists());
+    }
+}
