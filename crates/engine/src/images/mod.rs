@@ -168,7 +168,7 @@ impl Images {
     pub fn rootfs_sizes(&self, container_id: &str) -> Result<(i64, i64)> {
         let rec = self.inner.container_snapshot(container_id)?;
         let upper = self.rootfs_dirs(container_id)?.remove("UpperDir").unwrap_or_default();
-        let rw = dir_size(Path::new(&upper));
+        let rw = crate::fsutil::disk_usage(Path::new(&upper));
         let image = list::image_size(&self.inner, &rec.layers)?;
         Ok((rw as i64, (image + rw) as i64))
     }
@@ -288,24 +288,4 @@ impl Inner {
     fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
         self.meta.image(id).map_err(store_err("reading image"))
     }
-}
-
-/// Bytes of regular files (and symlinks) below `dir`, not following links; hard links once.
-fn dir_size(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut seen = std::collections::HashSet::new();
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let Ok(md) = e.path().symlink_metadata() else { continue };
-            if md.is_dir() {
-                stack.push(e.path());
-            } else if md.nlink() <= 1 || seen.insert((md.dev(), md.ino())) {
-                total += md.len();
-            }
-        }
-    }
-    total
 }

@@ -167,22 +167,9 @@ pub fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Total bytes of regular files under `dir` (not following symlinks).
+/// Bytes used under `dir` (see [`crate::fsutil::disk_usage`]).
 pub fn disk_usage(dir: &Path) -> i64 {
-    let mut total = 0i64;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let Ok(md) = e.path().symlink_metadata() else { continue };
-            if md.is_dir() {
-                stack.push(e.path());
-            } else if md.is_file() {
-                total = total.saturating_add(i64::try_from(md.len()).unwrap_or(i64::MAX));
-            }
-        }
-    }
-    total
+    i64::try_from(crate::fsutil::disk_usage(dir)).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
