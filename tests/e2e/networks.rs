@@ -121,6 +121,11 @@ fn published_port_serves_localhost_and_conflicts() {
     );
     let p = ok(d.docker().args(["port", &format!("{name}-a")]));
     assert!(p.contains(&format!("8080/tcp -> 127.0.0.1:{port}")), "{p}");
+    assert_eq!(ok(d.berth().args(["port", &format!("{name}-a")])), p, "berth port differs from docker port");
+    assert_eq!(ok(d.berth().args(["port", &format!("{name}-a"), "8080"])), format!("127.0.0.1:{port}\n"));
+    let none = output(d.berth().args(["port", &format!("{name}-a"), "9999"]));
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("No public port '9999/tcp' published"), "{}", stderr(&none));
     let out =
         output(d.docker().args(["run", "-d", "--name", &format!("{name}-b"), "-p", &spec, "busybox", "sleep", "30"]));
     assert!(!out.status.success());

@@ -59,6 +59,8 @@ pub enum Cmd {
     Wait(container::wait::Args),
     /// Display the running processes of a container
     Top(container::top::Args),
+    /// List port mappings or a specific mapping for the container
+    Port(container::port::Args),
     /// Rename a container
     Rename(container::rename::Args),
     /// Return low-level information on Docker objects
@@ -119,6 +121,8 @@ pub enum ContainerCmd {
     Wait(container::wait::Args),
     /// Display the running processes of a container
     Top(container::top::Args),
+    /// List port mappings or a specific mapping for the container
+    Port(container::port::Args),
     /// Rename a container
     Rename(container::rename::Args),
 }

@@ -30,6 +30,7 @@ pub async fn dispatch(host: &str, cmd: Cmd) -> CmdResult {
         Cmd::Attach(a) | Cmd::Container(ContainerCmd::Attach(a)) => ct::attach::run(&c, a).await,
         Cmd::Wait(a) | Cmd::Container(ContainerCmd::Wait(a)) => ct::wait::run(&c, a).await,
         Cmd::Top(a) | Cmd::Container(ContainerCmd::Top(a)) => ct::top::run(&c, a).await,
+        Cmd::Port(a) | Cmd::Container(ContainerCmd::Port(a)) => ct::port::run(&c, a).await,
         Cmd::Rename(a) | Cmd::Container(ContainerCmd::Rename(a)) => ct::rename::run(&c, a).await,
         Cmd::Container(ContainerCmd::Inspect(a)) => ct::inspect::run(&c, a).await,
         Cmd::Inspect(a) => system::inspect::run(&c, a).await,

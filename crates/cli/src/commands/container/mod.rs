@@ -8,6 +8,7 @@ pub mod logs;
 pub mod ls;
 pub mod mount_opts;
 pub mod opts;
+pub mod port;
 pub mod rename;
 pub mod restart;
 pub mod rm;
