@@ -86,6 +86,22 @@ pub(crate) fn stream(
     LogStream { tty, body: Box::pin(body) }
 }
 
+/// Reads the next complete json-file line (a partial last line is left for later) and moves
+/// `offset` past it. `None` at the end; `Some(None)` for a line that does not parse.
+async fn next_entry<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut String,
+    offset: &mut u64,
+) -> std::io::Result<Option<Option<LogLine>>> {
+    line.clear();
+    let n = reader.read_line(line).await?;
+    if n == 0 || !line.ends_with('\n') {
+        return Ok(None);
+    }
+    *offset += n as u64;
+    Ok(Some(serde_json::from_str::<LogLine>(line).ok()))
+}
+
 async fn pump(
     path: &std::path::Path,
     opts: &LogOptions,
@@ -103,16 +119,8 @@ async fn pump(
         let mut reader = BufReader::new(file);
         let mut rendered = Vec::new();
         let mut line = String::new();
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).await?;
-            if n == 0 || !line.ends_with('\n') {
-                break;
-            }
-            offset += n as u64;
-            if let Some(b) = serde_json::from_str::<LogLine>(&line).ok().and_then(|l| render(&l, opts, tty)) {
-                rendered.push(b);
-            }
+        while let Some(out) = next_entry(&mut reader, &mut line, &mut offset).await? {
+            rendered.extend(out.and_then(|l| render(&l, opts, tty)));
         }
         let skip = opts.tail.map_or(0, |t| rendered.len().saturating_sub(t));
         for b in rendered.into_iter().skip(skip) {
@@ -130,14 +138,8 @@ async fn pump(
         if let Ok(mut f) = tokio::fs::File::open(path).await {
             f.seek(SeekFrom::Start(offset)).await?;
             let mut reader = BufReader::new(f);
-            loop {
-                line.clear();
-                let n = reader.read_line(&mut line).await?;
-                if n == 0 || !line.ends_with('\n') {
-                    break;
-                }
-                offset += n as u64;
-                if let Some(b) = serde_json::from_str::<LogLine>(&line).ok().and_then(|l| render(&l, opts, tty)) {
+            while let Some(out) = next_entry(&mut reader, &mut line, &mut offset).await? {
+                if let Some(b) = out.and_then(|l| render(&l, opts, tty)) {
                     if tx.send(Ok(b)).await.is_err() {
                         return Ok(());
                     }

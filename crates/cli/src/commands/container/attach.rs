@@ -38,13 +38,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
     let att = stream::attach(c, &id, streams).await?;
     let waiter = PendingWait::register(c, &id, "not-running").await.ok();
     let raw = if tty && streams.stdin { crate::term::RawMode::enable() } else { None };
-    let mut tasks = Vec::new();
-    if tty {
-        stream::resize_now(c, &id).await;
-        tasks.extend(stream::spawn_resize_monitor(c, &id));
-    } else if a.sig_proxy {
-        tasks.extend(stream::spawn_sig_proxy(c, &id));
-    }
+    let tasks = stream::spawn_session_helpers(c, &id, tty, a.sig_proxy).await;
     let pumped = stream::pump(att, streams.stdin).await;
     drop(raw);
     for t in tasks {

@@ -69,13 +69,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
         drop(raw);
         return Err(e);
     }
-    let mut tasks = Vec::new();
-    if tty {
-        stream::resize_now(c, &id).await;
-        tasks.extend(stream::spawn_resize_monitor(c, &id));
-    } else if a.sig_proxy {
-        tasks.extend(stream::spawn_sig_proxy(c, &id));
-    }
+    let tasks = stream::spawn_session_helpers(c, &id, tty, a.sig_proxy).await;
     let pumped = match attached {
         Some(att) => stream::pump(att, streams.stdin).await,
         None => Ok(()),

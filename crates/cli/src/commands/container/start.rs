@@ -42,13 +42,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
         .start_container(&id, None::<StartContainerOptions>)
         .await
         .map_err(|e| CliError::new(1, daemon_message(&e)))?;
-    let mut tasks = Vec::new();
-    if tty {
-        stream::resize_now(c, &id).await;
-        tasks.extend(stream::spawn_resize_monitor(c, &id));
-    } else {
-        tasks.extend(stream::spawn_sig_proxy(c, &id));
-    }
+    let tasks = stream::spawn_session_helpers(c, &id, tty, true).await;
     let pumped = stream::pump(att, streams.stdin).await;
     drop(raw);
     for t in tasks {

@@ -74,6 +74,24 @@ pub async fn resize_now(c: &Client, id: &str) {
 }
 
 /// Keep the container's TTY size in sync with the local terminal.
+/// What runs beside an attached session: with a TTY, the initial resize and a SIGWINCH monitor;
+/// without one, signal forwarding when `sig_proxy`. Abort the handles when the session ends.
+pub async fn spawn_session_helpers(
+    c: &Client,
+    id: &str,
+    tty: bool,
+    sig_proxy: bool,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if tty {
+        resize_now(c, id).await;
+        spawn_resize_monitor(c, id).into_iter().collect()
+    } else if sig_proxy {
+        spawn_sig_proxy(c, id)
+    } else {
+        Vec::new()
+    }
+}
+
 pub fn spawn_resize_monitor(c: &Client, id: &str) -> Option<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut sig = signal(SignalKind::window_change()).ok()?;
