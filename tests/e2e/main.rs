@@ -4,12 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod api;
+mod archive;
+mod build;
 mod cli;
+mod compose;
 mod containers;
 mod docker_cli;
+mod exec_stats;
 mod images;
+mod lifecycle;
 mod networks;
 mod registry;
+mod security;
 mod volumes;
 
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,1 @@
+//! End-to-end: docker cp (archive GET/PUT/HEAD) and docker export (issue 3).

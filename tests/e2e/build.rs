@@ -1,0 +1,1 @@
+//! End-to-end: docker build / berth build from Dockerfiles (issue 7).

@@ -1,0 +1,1 @@
+//! End-to-end: berth compose against berthd (issue 8).

@@ -1,0 +1,1 @@
+//! End-to-end: restart policies, healthchecks, events and live restore (issue 3).
