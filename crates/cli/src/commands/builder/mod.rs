@@ -1,0 +1,3 @@
+//! `berth builder ...` verbs.
+
+pub mod prune;
