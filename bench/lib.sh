@@ -6,6 +6,7 @@
 #   $ref_sock        dockerd's socket
 #   bench_pids+=(…)  more pids to stop on exit
 # Needs root, Debian's docker.io (dockerd) and `cargo build --release --bins`.
+# Set the array `berthd_args` before `bench_start` to pass berthd more flags.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=${CARGO_TARGET_DIR:-target}/release
@@ -31,7 +32,8 @@ bench_start() {
   scripts/make-busybox-image.sh "$work/img" >/dev/null
   echo "{}" > "$work/daemon.json"
   "$bin/berthd" --data-root "$work/berth" --exec-root "$work/berth-exec" -H "unix://$work/berth.sock" \
-    --cgroup-parent "berth-bench-$$" --config-file "$work/daemon.json" > "$work/berthd.log" 2>&1 &
+    --cgroup-parent "berth-bench-$$" --config-file "$work/daemon.json" ${berthd_args[@]+"${berthd_args[@]}"} \
+    > "$work/berthd.log" 2>&1 &
   bench_pids+=($!); berthd_pid=$!
   dockerd -H "unix://$work/ref.sock" --data-root "$work/ref" --exec-root "$work/ref-exec" \
     --pidfile "$work/ref.pid" --bridge none --iptables=false "$@" > "$work/dockerd.log" 2>&1 &

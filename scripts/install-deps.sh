@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(libseccomp-dev pkg-config gcc busybox-static nftables iproute2 util-linux bsdutils runc procps curl skopeo docker-registry)
+pkgs=(libseccomp-dev pkg-config gcc busybox-static nftables iproute2 util-linux bsdutils runc procps curl skopeo docker-registry wrk)
 # The docker CLI drives the end-to-end tests; Debian's docker.io provides it (and a reference
 # dockerd for comparisons) when no docker client is on PATH.
 command -v docker >/dev/null 2>&1 || pkgs+=(docker.io)

@@ -1,7 +1,14 @@
 //! `berth-shim <state_dir>/shim.json`: one per container; see `berth_runtime::shim::server`.
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).init();
+    // libcontainer's container-init code logs through this subscriber after the container's
+    // stdio is in place: its warning for each syscall of the seccomp profile the host's
+    // libseccomp does not know (newer than the kernel) would land in the container's output.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info,libcontainer::seccomp=error"))
+        .init();
     let Some(path) = std::env::args_os().nth(1) else {
         eprintln!("usage: berth-shim <shim.json>");
         return std::process::ExitCode::from(2);

@@ -20,8 +20,10 @@ struct ServeFlags {
     /// htpasswd file (bcrypt entries) enabling basic auth.
     #[arg(long)]
     htpasswd: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long)]
     tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
     #[arg(long)]
     tls_key: Option<PathBuf>,
 }
@@ -57,6 +59,10 @@ fn registry_serve(args: Vec<std::ffi::OsString>) -> i32 {
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--init`: this binary is also the container's init (mounted at /sbin/docker-init).
+    if let Some(skip) = berth_runtime::init::invoked_as_init(&args) {
+        std::process::exit(berth_runtime::init::run(&args[skip..]));
+    }
     if args.get(1).is_some_and(|a| a == "registry") && args.get(2).is_some_and(|a| a == "serve") {
         let mut rest = vec![std::ffi::OsString::from("berth registry serve")];
         rest.extend(args.into_iter().skip(3));

@@ -49,6 +49,16 @@ struct Flags {
     /// Name of the daemon's own nftables table (ip family)
     #[arg(long)]
     nft_table: Option<String>,
+    /// Keep containers running while the daemon is down (default; `"live-restore": false` in
+    /// daemon.json stops them on shutdown)
+    #[arg(long)]
+    live_restore: bool,
+    /// Registry reached over plain HTTP or unverified TLS (host[:port] or CIDR; repeatable)
+    #[arg(long = "insecure-registry")]
+    insecure_registries: Vec<String>,
+    /// User namespace remapping (not supported yet: refused at start)
+    #[arg(long = "userns-remap")]
+    userns_remap: Option<String>,
 }
 
 /// The subset of dockerd's daemon.json keys berthd understands.
@@ -66,6 +76,9 @@ struct DaemonJson {
     bridge_name: Option<String>,
     bip: Option<String>,
     nft_table: Option<String>,
+    live_restore: Option<bool>,
+    insecure_registries: Option<Vec<String>>,
+    userns_remap: Option<String>,
 }
 
 fn read_daemon_json(path: &Path, explicit: bool) -> Result<DaemonJson> {
@@ -82,6 +95,9 @@ fn main() -> Result<()> {
     let flags = Flags::parse();
     let explicit = std::env::args().any(|a| a.starts_with("--config-file"));
     let file = read_daemon_json(&flags.config_file, explicit)?;
+    if let Some(remap) = flags.userns_remap.as_deref().or(file.userns_remap.as_deref()).filter(|r| !r.is_empty()) {
+        bail!("userns-remap ({remap:?}) is not supported by berth: remove it from the flags and daemon.json");
+    }
 
     let debug = flags.debug || file.debug.unwrap_or(false);
     let level = flags.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| {
@@ -118,6 +134,12 @@ fn main() -> Result<()> {
     if let Some(t) = flags.nft_table.or(file.nft_table) {
         config.nft_table = t;
     }
+    config.live_restore = flags.live_restore || file.live_restore.unwrap_or(true);
+    config.registry.insecure = flags.insecure_registries;
+    config.registry.insecure.extend(file.insecure_registries.unwrap_or_default());
+    // Registry CAs live in `certs.d/<host>/*.crt` next to daemon.json, as dockerd's
+    // /etc/docker/certs.d next to /etc/docker/daemon.json.
+    config.registry.certs_dir = flags.config_file.parent().map(|d| d.join("certs.d"));
     let hosts = if !flags.hosts.is_empty() {
         flags.hosts
     } else {

@@ -9,12 +9,16 @@ mod build;
 mod cli;
 mod compose;
 mod containers;
+mod disk_usage;
 mod docker_cli;
 mod exec_stats;
 mod images;
 mod lifecycle;
 mod networks;
+mod networks_dns;
 mod registry;
+mod registry_auth;
+mod registry_peers;
 mod security;
 mod volumes;
 

@@ -8,10 +8,10 @@ use std::process::{Child, Command, Stdio};
 use crate::{daemon, eventually, ok, output, stderr, stdout};
 
 /// A registry process on 127.0.0.1, killed (by pid) and its root removed on drop.
-struct Registry {
-    child: Child,
-    port: u16,
-    root: tempfile::TempDir,
+pub(crate) struct Registry {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
+    pub(crate) root: tempfile::TempDir,
 }
 
 impl Drop for Registry {
@@ -22,11 +22,11 @@ impl Drop for Registry {
 }
 
 impl Registry {
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn wait_ready(self) -> Registry {
+    pub(crate) fn wait_ready(self) -> Registry {
         let addr = format!("127.0.0.1:{}", self.port);
         assert!(eventually(20, || TcpStream::connect(&addr).is_ok()), "registry on {addr} did not start");
         self
@@ -34,7 +34,7 @@ impl Registry {
 }
 
 /// A free port below 32768 (outside the ephemeral range, so nothing grabs it meanwhile).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     // Each call in this process starts from a different candidate, so tests running in
     // parallel never pick the same port before either registry has bound it.
     static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
@@ -49,12 +49,18 @@ fn free_port() -> u16 {
     panic!("no free port");
 }
 
-fn berth_registry() -> Registry {
+pub(crate) fn berth_registry() -> Registry {
+    berth_registry_with(&[])
+}
+
+/// `berth registry serve` on a free port with extra flags (`--htpasswd FILE`, ...).
+pub(crate) fn berth_registry_with(extra: &[&str]) -> Registry {
     let port = free_port();
     let root = tempfile::tempdir().unwrap();
     let child = Command::new(berth_testkit::daemon::bin("berth"))
         .args(["registry", "serve", "--addr", &format!("127.0.0.1:{port}"), "--root"])
         .arg(root.path())
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -64,6 +70,11 @@ fn berth_registry() -> Registry {
 }
 
 fn docker_registry(test: &str) -> Option<Registry> {
+    docker_registry_with(test, "")
+}
+
+/// Debian's `docker-registry` on a free port; `extra` is appended to its config.yml.
+pub(crate) fn docker_registry_with(test: &str, extra: &str) -> Option<Registry> {
     let bin = Path::new("/usr/bin/docker-registry");
     if !bin.exists() {
         assert!(std::env::var_os("BERTH_TEST_STRICT").is_none(), "{test}: docker-registry is not installed");
@@ -76,7 +87,7 @@ fn docker_registry(test: &str) -> Option<Registry> {
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{extra}",
             root.path().join("data").display()
         ),
     )

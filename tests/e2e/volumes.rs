@@ -324,3 +324,165 @@ fn berth_cli_volume_commands_and_run_flags() {
     let out = output(d.berth().args(["volume", "rm", "vt-b"]));
     assert!(stderr(&out).contains("get vt-b: no such volume"), "{}", stderr(&out));
 }
+
+#[test]
+fn image_volume_is_anonymous_and_removed_by_rm() {
+    let Some(d) = daemon("image_volume_is_anonymous_and_removed_by_rm") else { return };
+    let rootfs = berth_testkit::fixtures::busybox().rootfs_tar.clone();
+    ok(d.docker().args(["import", "-c", "VOLUME /data", rootfs.to_str().unwrap(), "vt-volimg"]));
+    // --rm: the image's VOLUME gets an anonymous volume, removed with the container.
+    let out = ok(d.docker().args(["run", "--rm", "vt-volimg", "sh", "-c", "echo x > /data/f; cat /data/f"]));
+    assert_eq!(out, "x\n");
+    assert_eq!(volumes(&d), Vec::<String>::new());
+    // Without --rm it is listed, shown in .Mounts, kept by rm and removed by rm -v.
+    ok(d.docker().args(["create", "--name", "vt-vi", "vt-volimg", "true"]));
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(d.docker().args(["inspect", "--format", "{{json .Mounts}}", "vt-vi"]))).unwrap();
+    let name = m[0]["Name"].as_str().unwrap().to_string();
+    assert_eq!((m[0]["Type"].as_str(), m[0]["Destination"].as_str()), (Some("volume"), Some("/data")), "{m}");
+    assert_eq!(name.len(), 64, "{m}");
+    assert_eq!(volumes(&d), std::slice::from_ref(&name));
+    let v: serde_json::Value = serde_json::from_str(&ok(d.docker().args(["volume", "inspect", &name]))).unwrap();
+    assert_eq!(v[0]["Labels"]["com.docker.volume.anonymous"], "", "{v}");
+    ok(d.docker().args(["rm", "-v", "vt-vi"]));
+    assert_eq!(volumes(&d), Vec::<String>::new());
+    // Read-only rootfs: the image volume and a tmpfs stay writable.
+    let out = ok(d.docker().args([
+        "run",
+        "--rm",
+        "--read-only",
+        "--tmpfs",
+        "/scratch",
+        "vt-volimg",
+        "sh",
+        "-c",
+        "echo v > /data/f && echo t > /scratch/f && cat /data/f /scratch/f; touch /rootfs-file 2>/dev/null || echo ro",
+    ]));
+    assert_eq!(out, "v\nt\nro\n");
+    assert_eq!(volumes(&d), Vec::<String>::new());
+}
+
+#[test]
+fn inspect_echoes_host_config_mounts_like_dockerd() {
+    let Some(d) = daemon("inspect_echoes_host_config_mounts_like_dockerd") else { return };
+    let bind = d.dir.path().join("bind-src");
+    std::fs::create_dir_all(&bind).unwrap();
+    ok(d.docker().args([
+        "create",
+        "--name",
+        "vt-hm",
+        "--mount",
+        "type=volume,src=vt-mv,dst=/v,volume-opt=type=tmpfs,volume-opt=device=tmpfs",
+        "--mount",
+        &format!("type=bind,src={},dst=/b,readonly,bind-propagation=rslave", bind.display()),
+        "--mount",
+        "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770",
+        "-v",
+        "vt-named:/n:ro",
+        "busybox",
+        "true",
+    ]));
+    // HostConfig.Mounts exactly as dockerd 20.10 echoes the same flags.
+    let hm = ok(d.docker().args(["inspect", "--format", "{{json .HostConfig.Mounts}}", "vt-hm"]));
+    let want = format!(
+        r#"[{{"Type":"volume","Source":"vt-mv","Target":"/v","VolumeOptions":{{"DriverConfig":{{"Options":{{"device":"tmpfs","type":"tmpfs"}}}}}}}},{{"Type":"bind","Source":"{}","Target":"/b","ReadOnly":true,"BindOptions":{{"Propagation":"rslave"}}}},{{"Type":"tmpfs","Target":"/t","TmpfsOptions":{{"SizeBytes":1048576,"Mode":1016}}}}]"#,
+        bind.display()
+    );
+    let got: serde_json::Value = serde_json::from_str(&hm).unwrap();
+    assert_eq!(got, serde_json::from_str::<serde_json::Value>(&want).unwrap());
+    // .Mounts in dockerd's shape (same order and fields as dockerd 20.10).
+    let vols = d.data_root.join("volumes");
+    let want = serde_json::json!([
+        {"Type":"volume","Name":"vt-named","Source":format!("{}/vt-named/_data", vols.display()),"Destination":"/n","Driver":"local","Mode":"ro","RW":false,"Propagation":""},
+        {"Type":"volume","Name":"vt-mv","Source":format!("{}/vt-mv/_data", vols.display()),"Destination":"/v","Driver":"local","Mode":"z","RW":true,"Propagation":""},
+        {"Type":"bind","Source":bind.display().to_string(),"Destination":"/b","Mode":"","RW":false,"Propagation":"rslave"},
+        {"Type":"tmpfs","Source":"","Destination":"/t","Mode":"","RW":true,"Propagation":""}
+    ]);
+    let got: serde_json::Value =
+        serde_json::from_str(&ok(d.docker().args(["inspect", "--format", "{{json .Mounts}}", "vt-hm"]))).unwrap();
+    assert_eq!(got, want);
+    // Kept across a daemon restart (the record persists the client's list).
+    let mut d = d;
+    d.restart().unwrap();
+    let again = ok(d.docker().args(["inspect", "--format", "{{json .HostConfig.Mounts}}", "vt-hm"]));
+    assert_eq!(again, hm);
+    ok(d.docker().args(["rm", "vt-hm"]));
+    ok(d.docker().args(["volume", "rm", "vt-mv", "vt-named"]));
+}
+
+#[test]
+fn volume_ls_format_quiet_and_filters() {
+    let Some(d) = daemon("volume_ls_format_quiet_and_filters") else { return };
+    ok(d.docker().args(["volume", "create", "--label", "b=2", "--label", "a=1", "vt-f1"]));
+    ok(d.docker().args(["volume", "create", "vt-f2"]));
+    ok(d.docker().args(["create", "--name", "vt-fu", "-v", "vt-f2:/x", "busybox", "true"]));
+    let mp = d.data_root.join("volumes/vt-f1/_data").display().to_string();
+    for cli in [d.docker(), d.berth()] {
+        let mut cli = cli;
+        let out = ok(cli.args([
+            "volume",
+            "ls",
+            "--filter",
+            "name=vt-f1",
+            "--format",
+            "table {{.Name}}\t{{.Driver}}\t{{.Mountpoint}}\t{{.Labels}}\t{{.Scope}}",
+        ]));
+        // The docker CLI joins labels in Go map order (random); berth sorts them.
+        let out = out.replace("b=2,a=1", "a=1,b=2");
+        let pad = " ".repeat(mp.len() - "MOUNTPOINT".len());
+        assert_eq!(
+            out,
+            format!("VOLUME NAME   DRIVER    MOUNTPOINT{pad}   LABELS    SCOPE\nvt-f1         local     {mp}   a=1,b=2   local\n")
+        );
+    }
+    let berth_out = |args: &[&str]| ok(d.berth().args(args));
+    let docker_out = |args: &[&str]| ok(d.docker().args(args));
+    for args in [
+        &["volume", "ls"][..],
+        &["volume", "ls", "-q"],
+        &["volume", "ls", "-q", "--filter", "dangling=true"],
+        &["volume", "ls", "--filter", "label=a=1"],
+        &["volume", "ls", "--format", "{{.Name}} {{.Label \"a\"}}"],
+        &["volume", "ls", "--format", "{{json .}}", "--filter", "name=vt-f2"],
+    ] {
+        assert_eq!(berth_out(args), docker_out(args), "{args:?}");
+    }
+    assert_eq!(berth_out(&["volume", "ls", "-q", "--filter", "dangling=true"]), "vt-f1\n");
+    ok(d.docker().args(["rm", "vt-fu"]));
+    ok(d.docker().args(["volume", "rm", "vt-f1", "vt-f2"]));
+}
+
+#[test]
+fn driver_option_mount_is_tracked_across_daemon_restart() {
+    let Some(mut d) = daemon("driver_option_mount_is_tracked_across_daemon_restart") else { return };
+    ok(d.docker().args(["volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "vt-rt"]));
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "vt-rt-c",
+        "-v",
+        "vt-rt:/t",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /t/f; sleep 300",
+    ]));
+    let data = d.data_root.join("volumes/vt-rt/_data");
+    let mounted = |p: &std::path::Path| {
+        std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains(&format!(" {} ", p.display()))
+    };
+    assert!(crate::eventually(10, || data.join("f").exists()));
+    assert!(mounted(&data));
+    d.restart().unwrap();
+    // Still mounted and in use after the restart…
+    assert!(mounted(&data));
+    assert_eq!(std::fs::read_to_string(data.join("f")).unwrap(), "kept\n");
+    let out = output(d.docker().args(["volume", "rm", "vt-rt"]));
+    assert!(stderr(&out).contains("volume is in use"), "{}", stderr(&out));
+    // …and released when the container stops.
+    ok(d.docker().args(["stop", "-t", "1", "vt-rt-c"]));
+    assert!(crate::eventually(10, || !mounted(&data)), "tmpfs still mounted on {}", data.display());
+    ok(d.docker().args(["rm", "vt-rt-c"]));
+    ok(d.docker().args(["volume", "rm", "vt-rt"]));
+}

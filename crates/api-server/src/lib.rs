@@ -25,9 +25,13 @@ pub type AppState = Arc<Engine>;
 pub fn router(engine: Arc<Engine>) -> Router {
     let api = Router::new()
         .merge(routes::system::routes())
+        .merge(routes::events::routes())
         .merge(routes::containers::routes())
+        .merge(routes::exec::routes())
         .merge(routes::images::routes())
+        .merge(routes::build::routes())
         .merge(routes::distribution::routes())
+        .merge(routes::disk_usage::routes())
         .merge(routes::networks::routes())
         .merge(routes::volumes::routes())
         .fallback(routes::not_found)

@@ -8,7 +8,10 @@
 //! It depends on nothing else in the workspace and does no I/O: persisted records live in `store`
 //! and `engine`, never here.
 
+pub mod archive;
+pub mod dockerignore;
 pub mod error;
+pub mod events;
 pub mod filters;
 pub mod query;
 pub mod stdcopy;

@@ -2,7 +2,7 @@
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::commands::{container, image, system, volume};
+use crate::commands::{builder, container, image, network, registry, system, volume};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,6 +34,9 @@ pub enum Cmd {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCmd),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(NetworkCmd),
 
     /// Create and run a new container from an image
     Run(container::run::Args),
@@ -55,10 +58,24 @@ pub enum Cmd {
     Logs(container::logs::Args),
     /// Attach local standard input, output, and error streams to a running container
     Attach(container::attach::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(container::cp::Args),
+    /// Export a container's filesystem as a tar archive
+    Export(container::export::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(container::wait::Args),
     /// Display the running processes of a container
     Top(container::top::Args),
+    /// Execute a command in a running container
+    Exec(container::exec::Args),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(container::stats::Args),
+    /// Update configuration of one or more containers
+    Update(container::update::Args),
+    /// Pause all processes within one or more containers
+    Pause(container::pause::Args),
+    /// Unpause all processes within one or more containers
+    Unpause(container::pause::Args),
     /// List port mappings or a specific mapping for the container
     Port(container::port::Args),
     /// Rename a container
@@ -66,6 +83,13 @@ pub enum Cmd {
     /// Return low-level information on Docker objects
     Inspect(system::inspect::Args),
 
+    /// Build an image from a Dockerfile
+    Build(image::build::Args),
+    /// Manage builds
+    #[command(subcommand)]
+    Builder(BuilderCmd),
+    /// Create a new image from a container's changes
+    Commit(container::commit::Args),
     /// List images
     Images(image::ls::Args),
     /// Import the contents from a tarball to create a filesystem image
@@ -85,10 +109,20 @@ pub enum Cmd {
     /// Show the history of an image
     History(image::history::Args),
 
+    /// Search Docker Hub for images
+    Search(image::search::Args),
+    /// Authenticate to a registry
+    Login(registry::login::Args),
+    /// Log out from a registry
+    Logout(registry::logout::Args),
     /// Show the Docker version information
     Version(system::version::Args),
     /// Display system-wide information
     Info(system::info::Args),
+    /// Docker Compose
+    Compose(crate::commands::compose::Args),
+    /// Get real time events from the server
+    Events(system::events::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,18 +151,45 @@ pub enum ContainerCmd {
     Inspect(container::inspect::Args),
     /// Attach local standard input, output, and error streams to a running container
     Attach(container::attach::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(container::cp::Args),
+    /// Export a container's filesystem as a tar archive
+    Export(container::export::Args),
     /// Block until one or more containers stop, then print their exit codes
     Wait(container::wait::Args),
     /// Display the running processes of a container
     Top(container::top::Args),
+    /// Execute a command in a running container
+    Exec(container::exec::Args),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(container::stats::Args),
+    /// Update configuration of one or more containers
+    Update(container::update::Args),
+    /// Pause all processes within one or more containers
+    Pause(container::pause::Args),
+    /// Unpause all processes within one or more containers
+    Unpause(container::pause::Args),
     /// List port mappings or a specific mapping for the container
     Port(container::port::Args),
     /// Rename a container
     Rename(container::rename::Args),
+    /// Create a new image from a container's changes
+    Commit(container::commit::Args),
+}
+
+#[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
+pub enum BuilderCmd {
+    /// Build an image from a Dockerfile
+    Build(image::build::Args),
+    /// Remove build cache
+    Prune(builder::prune::Args),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ImageCmd {
+    /// Build an image from a Dockerfile
+    Build(image::build::Args),
     /// List images
     #[command(visible_alias = "list")]
     Ls(image::ls::Args),
@@ -151,6 +212,28 @@ pub enum ImageCmd {
     History(image::history::Args),
     /// Display detailed information on one or more images
     Inspect(image::inspect::Args),
+    /// Remove unused images
+    Prune(image::prune::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NetworkCmd {
+    /// Connect a container to a network
+    Connect(network::connect::Args),
+    /// Create a network
+    Create(network::create::Args),
+    /// Disconnect a container from a network
+    Disconnect(network::disconnect::Args),
+    /// Display detailed information on one or more networks
+    Inspect(network::inspect::Args),
+    /// List networks
+    #[command(visible_alias = "list")]
+    Ls(network::ls::Args),
+    /// Remove all unused networks
+    Prune(network::prune::Args),
+    /// Remove one or more networks
+    #[command(visible_alias = "remove")]
+    Rm(network::rm::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,6 +254,10 @@ pub enum VolumeCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum SystemCmd {
+    /// Show docker disk usage
+    Df(system::df::Args),
+    /// Get real time events from the server
+    Events(system::events::Args),
     /// Display system-wide information
     Info(system::info::Args),
 }

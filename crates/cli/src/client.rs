@@ -65,13 +65,27 @@ impl Client {
 
     /// Send one raw request to `/v{version}{path}` and return the response (headers read).
     pub async fn raw(&self, method: http::Method, path: &str) -> Result<http::Response<Incoming>, CliError> {
+        self.raw_with_body(method, path, None).await
+    }
+
+    /// Like [`Client::raw`], with an optional JSON body.
+    pub async fn raw_with_body(
+        &self,
+        method: http::Method,
+        path: &str,
+        json: Option<Bytes>,
+    ) -> Result<http::Response<Incoming>, CliError> {
         let uri = format!("/v{}{}", self.api_version, path);
-        let req = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("Host", "api")
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| CliError::new(1, e.to_string()))?;
+        let mut req = http::Request::builder().method(method).uri(uri).header("Host", "api");
+        if json.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        let req = req.body(Full::new(json.unwrap_or_default())).map_err(|e| CliError::new(1, e.to_string()))?;
+        self.send(req).await
+    }
+
+    /// Sends a request built by the caller (its uri already `/v{version}/…`).
+    pub async fn send(&self, req: http::Request<Full<Bytes>>) -> Result<http::Response<Incoming>, CliError> {
         let host = self.host.clone();
         let conn_err = |e: hyper::Error| CliError::new(1, format!("error during connect: {e}"));
         if let Some(rest) = host.strip_prefix("tcp://").or(host.strip_prefix("http://")) {

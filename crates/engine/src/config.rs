@@ -21,6 +21,11 @@ pub struct Config {
     pub bip: Option<String>,
     /// The daemon's own nftables table (`ip berth`; per daemon in tests).
     pub nft_table: String,
+    /// `live-restore`: containers keep running while the daemon is down (default true); when
+    /// false, a graceful daemon shutdown stops them.
+    pub live_restore: bool,
+    /// `insecure-registries` and the `certs.d` directory of registry CAs.
+    pub registry: berth_registry::RegistryConfig,
 }
 
 impl Config {
@@ -34,6 +39,8 @@ impl Config {
             bridge_name: "berth0".into(),
             bip: None,
             nft_table: "berth".into(),
+            live_restore: true,
+            registry: Default::default(),
         }
     }
 

@@ -1,11 +1,18 @@
 //! The only crate with `unsafe` or direct kernel calls outside libcontainer.
 //!
 //! Mounts ([`mount`]: overlay, bind, unmount), process plumbing ([`process`]: subreaper, session,
-//! signals, pidfds), networking ([`netns`]: named network namespaces, [`netlink`]: bridges,
-//! veths, addresses, routes, [`nft`]: applying rulesets). Every `unsafe` block carries a
+//! signals, pidfds), files inside a container root reached only through directory fds
+//! ([`inroot`]: `openat2(RESOLVE_IN_ROOT)`, for `docker cp` and export), networking
+//! ([`netns`]: named network namespaces, [`netlink`]: bridges, veths, addresses, routes, [`nft`]:
+//! applying rulesets), cgroups ([`cgroup`]: a container's processes, [`cgroup_limits`]: live
+//! resource updates and the freezer, [`cgroup_stats`]: usage counters for `docker stats`, v1 and
+//! v2). Every `unsafe` block carries a
 //! `// SAFETY:` comment. Higher crates describe what they want as data and call in here to apply it.
 
 pub mod cgroup;
+pub mod cgroup_limits;
+pub mod cgroup_stats;
+pub mod inroot;
 pub mod mount;
 pub mod netlink;
 pub mod netns;

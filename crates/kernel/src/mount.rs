@@ -113,6 +113,18 @@ pub fn set_overlay_opaque(dir: &Path) -> Result<(), MountError> {
     set_xattr(dir, "trusted.overlay.opaque", b"y")
 }
 
+/// Whether `dir` is marked opaque for overlayfs (`trusted.overlay.opaque=y`); false when the
+/// attribute is absent or unreadable.
+pub fn is_overlay_opaque(dir: &Path) -> bool {
+    let Ok(c_path) = CString::new(dir.as_os_str().as_bytes()) else { return false };
+    let name = c"trusted.overlay.opaque";
+    let mut buf = [0u8; 4];
+    // SAFETY: both strings are NUL-terminated and live across the call; `buf` is a writable
+    // buffer of `buf.len()` bytes, and the kernel writes at most that many.
+    let n = unsafe { libc::lgetxattr(c_path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    n == 1 && buf[0] == b'y'
+}
+
 /// Sets an extended attribute on `path` itself (not following a final symlink).
 pub fn set_xattr(path: &Path, name: &str, value: &[u8]) -> Result<(), MountError> {
     let err = |source| MountError::Xattr { path: path.into(), name: name.to_string(), source };

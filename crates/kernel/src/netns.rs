@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{setns, unshare, CloneFlags};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetnsError {
@@ -19,6 +19,10 @@ pub enum NetnsError {
     Create { path: String, source: nix::Error },
     #[error("network namespace thread for {path} panicked")]
     Thread { path: String },
+    #[error("entering network namespace {path}: {source}")]
+    Enter { path: String, source: nix::Error },
+    #[error("binding {addr} in network namespace {path}: {source}")]
+    Bind { path: String, addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// Creates a new network namespace and bind-mounts it at `path` (its directory is created).
@@ -51,6 +55,30 @@ pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
 
+/// Binds a UDP socket and a TCP listener on `addr` inside the namespace at `netns` (e.g. the
+/// embedded DNS server's 127.0.0.11:53 in a container). A short-lived thread enters the
+/// namespace, binds, and exits: sockets keep the namespace they were made in, so the caller
+/// serves them from its own threads. Both sockets are non-blocking.
+pub fn bind_in(
+    netns: &Path,
+    addr: std::net::SocketAddr,
+) -> Result<(std::net::UdpSocket, std::net::TcpListener), NetnsError> {
+    let path = netns.display().to_string();
+    let file = std::fs::File::open(netns).map_err(|source| NetnsError::File { path: path.clone(), source })?;
+    let p = path.clone();
+    let joined = std::thread::spawn(move || {
+        setns(&file, CloneFlags::CLONE_NEWNET).map_err(|source| NetnsError::Enter { path: p.clone(), source })?;
+        let bind_err = |source| NetnsError::Bind { path: p.clone(), addr, source };
+        let udp = std::net::UdpSocket::bind(addr).map_err(bind_err)?;
+        let tcp = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+        udp.set_nonblocking(true).map_err(bind_err)?;
+        tcp.set_nonblocking(true).map_err(bind_err)?;
+        Ok((udp, tcp))
+    })
+    .join();
+    joined.unwrap_or(Err(NetnsError::Thread { path }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +94,12 @@ mod tests {
         let mine = std::fs::read_link("/proc/self/ns/net").unwrap();
         let st = nix::sys::stat::stat(&p).unwrap();
         assert_ne!(format!("net:[{}]", st.st_ino), mine.display().to_string());
+        crate::netlink::loopback_up(&p).unwrap();
+        let (udp, tcp) = bind_in(&p, "127.0.0.11:0".parse().unwrap()).unwrap();
+        assert_eq!(udp.local_addr().unwrap().ip().to_string(), "127.0.0.11");
+        // Bound in the new namespace: nothing answers at that port in ours.
+        let port = tcp.local_addr().unwrap().port();
+        assert!(std::net::TcpStream::connect(("127.0.0.11", port)).is_err());
         remove(&p);
         assert!(!p.exists());
     }

@@ -16,8 +16,7 @@ pub struct Hosts {
     pub extra: Vec<(String, String)>,
     /// The container's own address and names (hostname first).
     pub own: Option<(Ipv4Addr, Vec<String>)>,
-    /// Other containers on the same user-defined networks: address and names (name, aliases,
-    /// short id). This is how names resolve until the embedded DNS server exists.
+    /// Other containers, by `--link`: address and names (alias, name, short id).
     pub peers: Vec<(Ipv4Addr, Vec<String>)>,
 }
 
@@ -80,6 +79,34 @@ pub fn resolv_conf(host: &str, dns: &[String], search: &[String], options: &[Str
     out
 }
 
+/// resolv.conf of a container on a user-defined network, as libnetwork builds it: the embedded
+/// server as the only nameserver, the host's (or `--dns-search`) search domains and options (or
+/// `--dns-option`), and `ndots:0` unless an ndots option is given. The real upstreams (the
+/// host's or `--dns`) are where the embedded server forwards to.
+pub fn resolv_conf_embedded(host: &str, search: &[String], options: &[String]) -> String {
+    let words = |key: &str| -> Vec<String> {
+        host.lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next() == Some(key)).then(|| w.map(str::to_string).collect::<Vec<_>>())
+            })
+            .flatten()
+            .collect()
+    };
+    let search = if search.is_empty() { words("search") } else { search.to_vec() };
+    let mut options = if options.is_empty() { words("options") } else { options.to_vec() };
+    if !options.iter().any(|o| o.starts_with("ndots:")) {
+        options.push("ndots:0".into());
+    }
+    let mut out = String::new();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    out.push_str(&format!("nameserver {}\n", crate::dns::DNS_ADDR));
+    out.push_str(&format!("options {}\n", options.join(" ")));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +133,19 @@ mod tests {
             "# c\nnameserver 1.1.1.1\nsearch x.y\noptions ndots:2\n"
         );
         assert_eq!(resolv_conf(host, &[], &[], &[], true), host);
+    }
+
+    #[test]
+    fn resolv_embedded_like_libnetwork() {
+        let host = "nameserver 10.0.0.2\nsearch lan corp\noptions edns0\n";
+        assert_eq!(
+            resolv_conf_embedded(host, &[], &[]),
+            "search lan corp\nnameserver 127.0.0.11\noptions edns0 ndots:0\n"
+        );
+        assert_eq!(
+            resolv_conf_embedded(host, &["x.y".into()], &["ndots:3".into()]),
+            "search x.y\nnameserver 127.0.0.11\noptions ndots:3\n"
+        );
+        assert_eq!(resolv_conf_embedded("", &[], &[]), "nameserver 127.0.0.11\noptions ndots:0\n");
     }
 }

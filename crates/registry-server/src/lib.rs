@@ -2,8 +2,9 @@
 //!
 //! Owns the `/v2/` HTTP API: blobs (HEAD/GET with `Range`), uploads (monolithic, chunked,
 //! cross-repository mount), manifests by tag and digest (Docker schema2 and OCI media types),
-//! tag listing and `_catalog` with `n`/`last` pagination, referrers, errors in the spec's JSON
-//! shape, and optional htpasswd (bcrypt) basic auth. Blobs go through
+//! tag listing and `_catalog` with `n`/`last` pagination, referrers, `/v1/search` over the
+//! catalog (for `docker search`), errors in the spec's JSON
+//! shape, optional htpasswd (bcrypt) basic auth and TLS (rustls). Blobs go through
 //! [`berth_store::ContentStore`], so a blob is visible only after its digest was verified.
 //!
 //! Main entry points: [`serve`] (binds and runs), [`router`] (for in-process tests),
@@ -15,7 +16,9 @@ mod error;
 mod listing;
 mod manifests;
 mod path;
+mod search;
 mod storage;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,8 +70,10 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("TLS is not supported yet; put a TLS-terminating proxy in front of the registry")]
-    TlsUnsupported,
+    #[error("--tls-cert and --tls-key go together")]
+    TlsIncomplete,
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -91,6 +96,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/v2", any(base))
         .route("/v2/", any(base))
         .route("/v2/{*rest}", any(dispatch))
+        .route("/v1/search", axum::routing::get(search::search))
         .layer(middleware::from_fn_with_state(registry.clone(), auth::require))
         .layer(middleware::from_fn(api_version_header))
         .with_state(registry)
@@ -98,9 +104,11 @@ pub fn router(registry: Arc<Registry>) -> Router {
 
 /// Binds `config.addr` and serves until the process is stopped.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
-    if config.tls_cert.is_some() || config.tls_key.is_some() {
-        return Err(ServeError::TlsUnsupported);
-    }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key).map_err(ServeError::Tls)?),
+        (None, None) => None,
+        _ => return Err(ServeError::TlsIncomplete),
+    };
     let htpasswd = match &config.htpasswd {
         Some(p) => Some(Htpasswd::load(p).map_err(|source| ServeError::Htpasswd { path: p.clone(), source })?),
         None => None,
@@ -109,8 +117,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
-    tracing::info!(addr = %config.addr, root = %config.root.display(), "registry listening");
-    axum::serve(listener, app).await.map_err(ServeError::Serve)
+    tracing::info!(addr = %config.addr, root = %config.root.display(), tls = tls.is_some(), "registry listening");
+    match tls {
+        Some(tls) => tls::serve(listener, app, tls).await.map_err(ServeError::Serve),
+        None => axum::serve(listener, app).await.map_err(ServeError::Serve),
+    }
 }
 
 async fn api_version_header(req: Request, next: Next) -> Response {
@@ -123,7 +134,7 @@ async fn base() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], "{}").into_response()
 }
 
-type Pairs = Query<Vec<(String, String)>>;
+pub(crate) type Pairs = Query<Vec<(String, String)>>;
 
 /// Looks up a query parameter.
 pub(crate) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

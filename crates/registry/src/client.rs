@@ -5,11 +5,11 @@ use berth_image::Digest;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::manifest::OciDescriptor;
 use oci_client::Reference as OciRef;
 
-use crate::{is_insecure, registry_host, Credentials, Error, Result};
+use crate::{Credentials, Endpoint, Error, Result};
 
 /// Media types accepted when fetching a manifest.
 const ACCEPT: &[&str] = &[media::DOCKER_MANIFEST, media::DOCKER_LIST, media::OCI_MANIFEST, media::OCI_INDEX];
@@ -56,18 +56,27 @@ fn oci_err(context: String) -> impl FnOnce(oci_client::errors::OciDistributionEr
 }
 
 impl Client {
-    /// A client for `repository` (`library/busybox`) on the registry of `domain` (`docker.io`,
-    /// `127.0.0.1:5000`).
-    pub fn new(domain: &str, repository: &str, creds: &Credentials) -> Client {
-        let host = registry_host(domain).to_string();
+    /// A client for `repository` (`library/busybox`) on the registry `endpoint` (see
+    /// [`crate::RegistryConfig::endpoint`]).
+    pub fn new(endpoint: &Endpoint, repository: &str, creds: &Credentials) -> Client {
+        let roots = endpoint
+            .roots
+            .iter()
+            .map(|pem| Certificate { encoding: CertificateEncoding::Pem, data: pem.clone() })
+            .collect();
         let config = ClientConfig {
-            protocol: if is_insecure(&host) { ClientProtocol::Http } else { ClientProtocol::Https },
+            protocol: if endpoint.scheme == "http" { ClientProtocol::Http } else { ClientProtocol::Https },
+            accept_invalid_certificates: endpoint.accept_invalid_certs,
+            extra_root_certificates: roots,
+            // One streamed PUT per blob: chunked PATCHes of a stream's pieces cost a request
+            // (and a registry-side commit) per 256 KiB.
+            use_monolithic_push: true,
             ..Default::default()
         };
         Client {
             inner: oci_client::Client::new(config),
             auth: creds.to_oci(),
-            host,
+            host: endpoint.host.clone(),
             repository: repository.to_string(),
         }
     }

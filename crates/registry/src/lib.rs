@@ -1,18 +1,23 @@
 //! The distribution client: talks to OCI/Docker registries for pull, push and login.
 //!
-//! Owns the registry side of image distribution: which registries are insecure (plain HTTP for
-//! `localhost` and `127.0.0.0/8`), credentials ([`Credentials`]), fetching manifests and blobs,
+//! Owns the registry side of image distribution: how each registry is reached ([`Endpoint`]:
+//! HTTP or unverified TLS for insecure registries, `certs.d` CAs), credentials ([`Credentials`]), fetching manifests and blobs,
 //! uploading blobs and manifests ([`Client`], over `oci-client`, which does the bearer-token
-//! dance), login checks ([`login`]) and platform selection in indexes ([`select_platform`]).
+//! dance), login checks ([`login`]), search ([`search`]) and platform selection in indexes
+//! ([`select_platform`]).
 //! It does not know the image store: the engine decides what to download and where it goes.
 
 mod client;
+mod endpoint;
 mod login;
 mod platform;
+mod search;
 
 pub use client::{Client, Fetched};
-pub use login::login;
+pub use endpoint::{Endpoint, RegistryConfig};
+pub use login::{login, login_host};
 pub use platform::{parse_platform, select_platform};
+pub use search::{search, SearchHit};
 
 /// Registry credentials from `X-Registry-Auth` or a login request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +68,9 @@ pub enum Error {
         #[source]
         source: Box<oci_client::errors::OciDistributionError>,
     },
+    /// A registry answer dockerd reports as is (`Unexpected status code 404`).
+    #[error("{0}")]
+    Unexpected(String),
     #[error("{context}: {source}")]
     Http {
         context: String,

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 
-use crate::{is_insecure, registry_host, Credentials, Error, Result};
+use crate::{registry_host, Credentials, Endpoint, Error, Result};
 
 /// The parameters of a `WWW-Authenticate` challenge: scheme (lowercase) and `key="value"` pairs.
 pub fn parse_challenge(value: &str) -> (String, Vec<(String, String)>) {
@@ -30,18 +30,23 @@ fn http(context: &str) -> impl FnOnce(reqwest::Error) -> Error + '_ {
     move |source| Error::Http { context: context.to_string(), source }
 }
 
-/// Checks `creds` against the registry at `server` (`127.0.0.1:5000`, `https://host/`,
-/// `docker.io`). Returns an identity token when the registry issued one.
-pub async fn login(server: &str, creds: &Credentials) -> Result<String> {
+/// The registry host named by a login server address (`127.0.0.1:5000`, `https://host/`,
+/// `https://index.docker.io/v1/`, `docker.io`).
+pub fn login_host(server: &str) -> &str {
     let host = server.trim_start_matches("https://").trim_start_matches("http://");
     let host = host.split('/').next().unwrap_or(host);
-    let host = match host {
+    match host {
         "" | "index.docker.io" | "docker.io" => registry_host("docker.io"),
         h => h,
-    };
-    let scheme = if is_insecure(host) && !server.starts_with("https://") { "http" } else { "https" };
-    let base = format!("{scheme}://{host}/v2/");
-    let client = reqwest::Client::new();
+    }
+}
+
+/// Checks `creds` against the registry at `endpoint` (see [`login_host`]). Returns an identity
+/// token when the registry issued one.
+pub async fn login(endpoint: &Endpoint, creds: &Credentials) -> Result<String> {
+    let host = endpoint.host.as_str();
+    let base = format!("{}/v2/", endpoint.base());
+    let client = endpoint.http_client();
     let ping = client.get(&base).send().await.map_err(http("contacting registry"))?;
     if ping.status().is_success() {
         return Ok(String::new());
@@ -78,7 +83,13 @@ pub async fn login(server: &str, creds: &Credentials) -> Result<String> {
         }
     };
     if resp.status() == reqwest::StatusCode::UNAUTHORIZED || resp.status() == reqwest::StatusCode::FORBIDDEN {
-        return Err(Error::Unauthorized(format!("Get \"{base}\": unauthorized: incorrect username or password")));
+        // dockerd's words (it answers 500 up to 20.10 and 401 since; 401 is the right kind).
+        let status = resp.status();
+        let reason = status.canonical_reason().unwrap_or("");
+        return Err(Error::Unauthorized(format!(
+            "login attempt to {base} failed with status: {} {reason}",
+            status.as_u16()
+        )));
     }
     if !resp.status().is_success() {
         return Err(Error::InvalidArgument(format!("login to {host} failed: {}", resp.status())));

@@ -3,7 +3,8 @@
 //! [`build`] is pure: it turns a [`SpecInput`] into an [`oci_spec::runtime::Spec`] the way
 //! dockerd 20.10 + containerd do (namespaces, mounts, capabilities, masked and read-only paths,
 //! device cgroup rules, sysctls). The result is golden-tested in `tests/golden/spec-default.json`.
-//! Seccomp is not generated yet.
+//! The security settings (capabilities, seccomp, devices, sysctls, namespace sharing, init) are
+//! applied last by [`crate::security::apply`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,6 +39,10 @@ pub struct SpecInput {
     pub mounts: Vec<Mount>,
     /// Which network namespace the container gets.
     pub network: NetworkNamespace,
+    /// Capabilities, seccomp, devices, sysctls, namespace sharing, init ([`crate::security`]).
+    pub security: crate::security::SecurityInput,
+    /// Resource limits (`linux.resources`, rlimits, /dev/shm size), see [`crate::resources`].
+    pub resources: crate::resources::ResourcePlan,
 }
 
 /// The container's network namespace.
@@ -121,6 +126,11 @@ pub fn default_mounts() -> Vec<Mount> {
     ]
 }
 
+/// dockerd's mount order key: the number of components of the cleaned destination.
+pub fn mount_depth(p: &std::path::Path) -> usize {
+    p.components().filter(|c| matches!(c, std::path::Component::Normal(_))).count()
+}
+
 /// Bind mounts of the container's resolv.conf, hostname and hosts files (Docker's order).
 fn network_mounts(input: &SpecInput) -> Vec<Mount> {
     let files = [
@@ -128,10 +138,8 @@ fn network_mounts(input: &SpecInput) -> Vec<Mount> {
         ("/etc/hostname", &input.hostname_path),
         ("/etc/hosts", &input.hosts_path),
     ];
-    let mut opts = vec!["rbind", "rprivate"];
-    if input.readonly_rootfs {
-        opts.push("ro");
-    }
+    // dockerd's order: `ro` between `rbind` and `rprivate`.
+    let opts = if input.readonly_rootfs { vec!["rbind", "ro", "rprivate"] } else { vec!["rbind", "rprivate"] };
     files
         .iter()
         .filter_map(|(dest, src)| {
@@ -200,9 +208,14 @@ pub fn build(input: &SpecInput) -> Spec {
     let mut root = Root::default();
     root.set_path(input.rootfs.clone()).set_readonly(if input.readonly_rootfs { Some(true) } else { None });
 
-    let mut mounts = default_mounts();
-    mounts.extend(network_mounts(input));
-    mounts.extend(input.mounts.iter().cloned());
+    // As dockerd: the container's own mounts, stably sorted by path depth, come after the
+    // default mounts they do not replace.
+    let mut user = network_mounts(input);
+    user.extend(input.mounts.iter().cloned());
+    user.sort_by_key(|m| mount_depth(m.destination()));
+    let mut mounts: Vec<Mount> =
+        default_mounts().into_iter().filter(|d| !user.iter().any(|u| u.destination() == d.destination())).collect();
+    mounts.extend(user);
 
     let namespaces = [
         LinuxNamespaceType::Mount,
@@ -271,6 +284,12 @@ pub fn build(input: &SpecInput) -> Spec {
         .set_hooks(None)
         .set_annotations(None)
         .set_linux(Some(linux));
+    if let Err(e) = crate::security::apply(&mut spec, &input.security) {
+        // The engine validates profiles at create; should one still fail, fail closed.
+        tracing::error!(error = %e, "seccomp profile unusable; denying every syscall");
+        crate::security::deny_all(&mut spec);
+    }
+    crate::resources::apply(&mut spec, &input.resources);
     spec
 }
 

@@ -137,6 +137,19 @@ pub fn resolve(rootfs: &Path, user: &str) -> Result<ExecUser, UserError> {
     Ok(out)
 }
 
+/// `--group-add`: group names or gids → gids, looked up in the rootfs's `/etc/group` (a
+/// number need not exist there, a name must).
+pub fn group_ids(rootfs: &Path, names: &[String]) -> Result<Vec<u32>, UserError> {
+    let groups = groups(rootfs);
+    names
+        .iter()
+        .map(|n| match numeric(n) {
+            Some(gid) => Ok(gid),
+            None => groups.iter().find(|g| g.name == *n).map(|g| g.gid).ok_or_else(|| UserError::NoGroup(n.clone())),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Golden test of the default OCI spec (`tests/golden/spec-default.json`), checked against what
-//! dockerd 20.10 writes for `docker run busybox` (minus seccomp, not generated yet, and the
-//! zero-valued memory/cpu/blockIO resources). Regenerate with `BERTH_UPDATE_GOLDEN=1`.
+//! dockerd 20.10 writes for `docker run busybox` (minus the zero-valued memory/cpu/blockIO
+//! resources; the seccomp rules come from moby's newer default profile, see
+//! `security_golden.rs`). Regenerate with `BERTH_UPDATE_GOLDEN=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use berth_runtime::spec::{build, SpecInput};
@@ -24,6 +25,15 @@ fn fixed_input() -> SpecInput {
         hosts_path: Some("/var/lib/berth/containers/b23c/hosts".into()),
         resolv_conf_path: Some("/var/lib/berth/containers/b23c/resolv.conf".into()),
         cgroups_path: "/berth/b23c".into(),
+        // Fixed architecture and kernel: the profile's conditional rules depend on them.
+        security: berth_runtime::security::SecurityInput {
+            host: Some(berth_runtime::seccomp::Host {
+                go_arch: "amd64".into(),
+                scmp_arch: "SCMP_ARCH_X86_64".into(),
+                kernel: (6, 1),
+            }),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -7,11 +7,13 @@
 //! - [`snapshot::Snapshots`]: `<root>/snapshots/<n>/{fs,work}`; the overlay snapshotter returns
 //!   [`snapshot::Mount`]s as data and `berth-kernel` applies them.
 //! - [`apply`]: layer tars unpacked with OCI/AUFS whiteouts turned into overlay whiteouts.
+//! - [`diff`]: an overlay upper directory written back as a layer tar with OCI whiteouts.
 //!
 //! No HTTP and no API types here; every path is derived from a root passed in.
 
 pub mod apply;
 pub mod content;
+pub mod diff;
 pub mod meta;
 pub mod snapshot;
 

@@ -1,16 +1,18 @@
 //! Registry distribution: pull (`POST /images/create?fromImage=`, dispatched from the images
-//! routes), push (`POST /images/{name}/push`) and login (`POST /auth`). Pull and push answer
+//! routes), push (`POST /images/{name}/push`), login (`POST /auth`) and search
+//! (`GET /images/search`). Pull and push answer
 //! with dockerd's JSON message stream; a failure before the first message is a plain HTTP error.
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use berth_api_types::query::images::{AuthConfig, AuthResponse, ImagePushQuery, JsonMessage};
+use berth_api_types::Filters;
 use berth_engine::images::{PullRequest, PushRequest};
 use berth_engine::Engine;
 use tokio::sync::mpsc;
@@ -19,7 +21,24 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/auth", post(auth))
+    Router::new().route("/auth", post(auth)).route("/images/search", get(search))
+}
+
+/// `GET /images/search?term=…&limit=…&filters=…`
+async fn search(
+    State(engine): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let term = get("term").unwrap_or("");
+    let limit = match get("limit").filter(|l| !l.is_empty()) {
+        Some(l) => Some(l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?),
+        None => None,
+    };
+    let filters = Filters::parse(get("filters").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let auth = registry_auth(&headers)?;
+    Ok(Json(engine.image_search(term, limit, &filters, &auth).await?).into_response())
 }
 
 /// Credentials from `X-Registry-Auth` (none when absent).

@@ -1,7 +1,11 @@
 //! Route tables, one module per API area. Each exposes `routes() -> Router<AppState>`.
 
+pub mod build;
 pub mod containers;
+pub mod disk_usage;
 pub mod distribution;
+pub mod events;
+pub mod exec;
 pub mod images;
 pub mod networks;
 pub mod system;

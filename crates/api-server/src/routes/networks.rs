@@ -1,4 +1,4 @@
-//! Routes of the networks area: list, create, inspect, delete, prune.
+//! Routes of the networks area: list, create, inspect, delete, prune, connect, disconnect.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -6,7 +6,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use berth_api_types::models::NetworkCreateRequest;
+use berth_api_types::models::{NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest};
 use berth_api_types::query::networks::ListQuery;
 use berth_engine::networks::ListFilters;
 
@@ -21,6 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/networks/create", post(create))
         .route("/networks/prune", post(prune))
         .route("/networks/{id}", get(inspect).delete(remove))
+        .route("/networks/{id}/connect", post(connect))
+        .route("/networks/{id}/disconnect", post(disconnect))
 }
 
 /// The list filters, 400 when malformed or unknown.
@@ -39,6 +41,42 @@ pub fn parse_list_filters(raw: Option<&str>) -> Result<ListFilters, ApiError> {
 
 pub fn parse_create(body: &[u8]) -> Result<NetworkCreateRequest, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in request body: {e}")))
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in request body: {e}")))
+}
+
+/// `POST /networks/{id}/connect` body; an empty `Container` is dockerd's 400.
+pub fn parse_connect(body: &[u8]) -> Result<NetworkConnectRequest, ApiError> {
+    let req: NetworkConnectRequest = json_body(body)?;
+    if req.container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
+    Ok(req)
+}
+
+pub fn parse_disconnect(body: &[u8]) -> Result<NetworkDisconnectRequest, ApiError> {
+    let req: NetworkDisconnectRequest = json_body(body)?;
+    if req.container.is_empty() {
+        return Err(ApiError::bad_request("container is required"));
+    }
+    Ok(req)
+}
+
+async fn connect(State(engine): State<AppState>, Path(id): Path<String>, body: Bytes) -> Result<StatusCode, ApiError> {
+    engine.network_connect(&id, parse_connect(&body)?).await?;
+    Ok(StatusCode::OK)
+}
+
+async fn disconnect(
+    State(engine): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let req = parse_disconnect(&body)?;
+    engine.network_disconnect(&id, &req.container, req.force.unwrap_or(false)).await?;
+    Ok(StatusCode::OK)
 }
 
 async fn list(State(engine): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
@@ -79,5 +117,10 @@ mod tests {
         let r = parse_create(br#"{"Name":"n1","IPAM":{"Config":[{"Subnet":"10.9.0.0/24"}]}}"#).unwrap();
         assert_eq!(r.name, "n1");
         assert!(parse_create(b"{").is_err());
+        let c = parse_connect(br#"{"Container":"web","EndpointConfig":{"Aliases":["w"]}}"#).unwrap();
+        assert_eq!(c.container, "web");
+        assert!(parse_connect(br#"{"Container":""}"#).is_err());
+        assert_eq!(parse_disconnect(br#"{"Container":"web","Force":true}"#).unwrap().force, Some(true));
+        assert!(parse_disconnect(b"[").is_err());
     }
 }

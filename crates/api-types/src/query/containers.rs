@@ -112,3 +112,16 @@ pub struct TopQuery {
     #[serde(default)]
     pub ps_args: String,
 }
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /containers/{id}/stats`: `stream` defaults to true.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StatsQuery {
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub stream: bool,
+    #[serde(default, rename = "one-shot", deserialize_with = "de_bool")]
+    pub one_shot: bool,
+}

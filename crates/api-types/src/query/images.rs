@@ -270,13 +270,13 @@ impl AuthConfig {
     }
 }
 
-/// `POST /auth`'s answer.
+/// `POST /auth`'s answer, in dockerd's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthResponse {
-    #[serde(rename = "Status")]
-    pub status: String,
     #[serde(rename = "IdentityToken")]
     pub identity_token: String,
+    #[serde(rename = "Status")]
+    pub status: String,
 }
 
 /// `progressDetail` of a [`JsonMessage`]: empty (`{}`) unless a transfer is under way.
@@ -291,6 +291,9 @@ pub struct ProgressDetail {
 /// One line of dockerd's JSON progress stream (pull, push), as `jsonmessage.JSONMessage`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JsonMessage {
+    /// Build output (`POST /build`): `Step 1/3 : FROM busybox\n`, a RUN step's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
@@ -329,6 +332,21 @@ impl JsonMessage {
             status: Some(s.to_string()),
             progress_detail: Some(ProgressDetail { current: Some(current), total: Some(total) }),
             id: Some(id.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// `{"stream": s}`: a line of build output.
+    pub fn stream(s: impl Into<String>) -> JsonMessage {
+        JsonMessage { stream: Some(s.into()), ..Default::default() }
+    }
+
+    /// The last message of a failed build step, with its exit code as dockerd sends it.
+    pub fn error_code(message: impl Into<String>, code: i64) -> JsonMessage {
+        let m = message.into();
+        JsonMessage {
+            error_detail: Some(serde_json::json!({ "code": code, "message": m })),
+            error: Some(m),
             ..Default::default()
         }
     }

@@ -1,9 +1,12 @@
 //! Query-string structs, one module per API area, deserialised with `serde` from the URL.
 //! Docker booleans arrive as `1`/`true`/`0`/`false`; use [`de_bool`] for them.
 
+pub mod build;
 pub mod containers;
+pub mod distribution;
 pub mod images;
 pub mod networks;
+pub mod system;
 pub mod volumes;
 
 use serde::{Deserialize, Deserializer};

@@ -34,6 +34,7 @@ impl Engine {
             return Err(Error::Conflict(format!("You cannot attach to a stopped container, start it first: {}", c.id)));
         }
         let record = c.record();
+        self.emit_container(&record, "attach", &[]);
         let tty = record.config.tty;
         let replay = logs.then(|| {
             let opts = LogOptions { stdout, stderr, ..Default::default() };

@@ -30,9 +30,19 @@ impl Engine {
             })?;
         let image = self.images.resolve(&image_ref)?;
         let id = new_id();
-        let settings = merge(&body, &image.config.config, &id);
+        let mut settings = merge(&body, &image.config.config, &id);
+        settings.healthcheck = super::health::merge(&body, image.config.config.healthcheck.as_ref());
         let (path, args) = command(&settings)?;
         let mut host = host_settings(&body);
+        host.restart_policy = super::restart_policy::from_create(&body)?;
+        host.security = super::security::from_create(
+            &body.host_config.clone().unwrap_or_default(),
+            host.network_mode == "host",
+        )?;
+        self.check_shared_namespaces(&host.security)?;
+        self.check_network_request(&host.network_mode, &host.net)?;
+        let (resources, warnings) = super::resources::from_create(&body)?;
+        host.resources = resources;
         let (mounts, new_volumes) = self.volumes_plan(&body, &settings.volumes)?;
         host.mounts = mounts;
         let name = match name {
@@ -52,6 +62,7 @@ impl Engine {
             host,
             state: RunState::default(),
             restart_count: 0,
+            health: None,
         };
         let dir = self.containers.container_dir(&id);
         let container = Arc::new(Container::new(dir.clone(), record.clone()));
@@ -70,7 +81,8 @@ impl Engine {
             }
             return Err(e);
         }
-        Ok(ContainerCreateResponse { id, warnings: vec![] })
+        self.emit_container(&record, "create", &[]);
+        Ok(ContainerCreateResponse { id, warnings })
     }
 
     fn persist_new(&self, dir: &std::path::Path, record: &Record, image_id: &str) -> Result<()> {
@@ -146,6 +158,7 @@ pub fn merge(body: &ContainerCreateBody, image: &berth_image::config::ContainerC
         stop_timeout: body.stop_timeout,
         exposed_ports: exposed,
         volumes,
+        ..Default::default()
     }
 }
 
@@ -174,6 +187,12 @@ fn host_settings(body: &ContainerCreateBody) -> HostSettings {
         binds: hc.binds.unwrap_or_default(),
         tmpfs: hc.tmpfs.unwrap_or_default().into_iter().collect(),
         volumes_from: hc.volumes_from.unwrap_or_default(),
+        requested_mounts: hc
+            .mounts
+            .iter()
+            .flatten()
+            .map(crate::volumes::requested::RequestedMount::from_api)
+            .collect(),
         ..Default::default()
     }
 }

@@ -13,10 +13,28 @@ impl Engine {
     pub async fn container_delete(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
         let c = self.containers.get(key)?;
         let _op = c.op.lock().await;
-        let status = c.status();
         // Another delete may have finished while we waited for the lock.
         if !self.containers.get(&c.id).is_ok_and(|x| std::sync::Arc::ptr_eq(&x, &c)) {
             return Err(Error::no_such_container(key));
+        }
+        if c.status().is_restarting() {
+            if !force {
+                return Err(Error::Conflict(format!(
+                    "You cannot remove a restarting container {}. Stop the container before attempting removal or force remove",
+                    c.id
+                )));
+            }
+            self.cancel_restart(&c, false)?;
+        }
+        let status = c.status();
+        if status.is_running() && !force && c.record().state.paused {
+            return Err(Error::Conflict(format!(
+                "You cannot remove a paused container {}. Unpause and then stop the container before attempting removal or force remove",
+                c.id
+            )));
+        }
+        if status.is_running() && force {
+            self.cancel_restart(&c, false)?;
         }
         if status.is_running() {
             if !force {
@@ -29,6 +47,7 @@ impl Engine {
                 shim.signal(signal::SIGKILL).await.map_err(|e| {
                     Error::Internal(format!("Could not kill running container {}, cannot remove - {e}", c.id))
                 })?;
+                self.emit_container(&c.record(), "kill", &[("signal", signal::SIGKILL.to_string())]);
             }
             if c.wait_until(|s| s.status != Status::Running, Some(Duration::from_secs(30))).await.is_none() {
                 return Err(Error::Internal(format!(
@@ -36,6 +55,10 @@ impl Engine {
                     c.id
                 )));
             }
+        }
+        // An exit recorded just before the cancel may have scheduled a restart: end it.
+        if c.status().is_restarting() {
+            self.cancel_restart(&c, false)?;
         }
         if c.status() != Status::Removing {
             c.update(|r| {
@@ -55,8 +78,12 @@ impl Engine {
             });
             return Err(Error::Internal(format!("unable to remove container {}: {e}", c.id)));
         }
+        let record = c.record();
         c.mark_removed();
         self.containers.remove(&c.id);
+        self.execs.remove_container(&c.id);
+        self.restarts.forget(&c.id);
+        self.emit_container(&record, "destroy", &[]);
         Ok(())
     }
 

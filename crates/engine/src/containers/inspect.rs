@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use berth_api_types::models::{
     ContainerConfig, ContainerInspectResponse, ContainerState, ContainerStateStatusEnum, HostConfig,
-    HostConfigLogConfig, NetworkSettings, RestartPolicy, RestartPolicyNameEnum,
+    HostConfigLogConfig, NetworkSettings,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -23,6 +23,7 @@ fn state_enum(s: Status) -> ContainerStateStatusEnum {
     match s {
         Status::Created => ContainerStateStatusEnum::CREATED,
         Status::Running => ContainerStateStatusEnum::RUNNING,
+        Status::Restarting => ContainerStateStatusEnum::RESTARTING,
         Status::Exited => ContainerStateStatusEnum::EXITED,
         Status::Removing => ContainerStateStatusEnum::REMOVING,
         Status::Dead => ContainerStateStatusEnum::DEAD,
@@ -36,16 +37,16 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
     let started = s.started_at.is_some() || s.status == Status::Running;
     let path_of = |name: String| if started { dir.join(name).display().to_string() } else { String::new() };
     let cfg = &r.config;
-    ContainerInspectResponse {
+    let mut resp = ContainerInspectResponse {
         id: Some(r.id.clone()),
         created: Some(r.created.to_rfc3339_opts(SecondsFormat::Nanos, true)),
         path: Some(r.path.clone()),
         args: Some(r.args.clone()),
         state: Some(ContainerState {
-            status: Some(state_enum(s.status)),
-            running: Some(s.status == Status::Running),
-            paused: Some(false),
-            restarting: Some(false),
+            status: Some(if s.paused { ContainerStateStatusEnum::PAUSED } else { state_enum(s.status) }),
+            running: Some(matches!(s.status, Status::Running | Status::Restarting)),
+            paused: Some(s.paused),
+            restarting: Some(s.status == Status::Restarting),
             oom_killed: Some(s.oom_killed),
             dead: Some(s.status == Status::Dead),
             pid: Some(i64::from(s.pid)),
@@ -53,7 +54,7 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             error: Some(s.error.clone()),
             started_at: Some(time(s.started_at)),
             finished_at: Some(time(s.finished_at)),
-            health: None,
+            health: cfg.healthcheck.as_ref().and(r.health.as_ref()).and_then(|h| h.to_api()),
         }),
         image: Some(r.image_id.clone()),
         resolv_conf_path: Some(path_of("resolv.conf".into())),
@@ -71,10 +72,7 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             container_id_file: Some(String::new()),
             log_config: Some(HostConfigLogConfig { typ: Some("json-file".into()), config: Some(HashMap::new()) }),
             network_mode: Some(r.host.network_mode.clone()),
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::EMPTY),
-                maximum_retry_count: Some(0),
-            }),
+            restart_policy: Some(r.host.restart_policy.to_api()),
             auto_remove: Some(r.host.auto_remove),
             volume_driver: Some(String::new()),
             readonly_rootfs: Some(r.host.readonly_rootfs),
@@ -85,6 +83,8 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             binds: (!r.host.binds.is_empty()).then(|| r.host.binds.clone()),
             tmpfs: (!r.host.tmpfs.is_empty()).then(|| r.host.tmpfs.clone().into_iter().collect()),
             volumes_from: (!r.host.volumes_from.is_empty()).then(|| r.host.volumes_from.clone()),
+            mounts: (!r.host.requested_mounts.is_empty())
+                .then(|| r.host.requested_mounts.iter().map(|m| m.to_api()).collect()),
             ..Default::default()
         }),
         mounts: Some(vec![]),
@@ -108,6 +108,7 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             labels: Some(cfg.labels.clone().into_iter().collect()),
             stop_signal: cfg.stop_signal.clone(),
             stop_timeout: cfg.stop_timeout,
+            healthcheck: cfg.healthcheck.as_ref().map(|h| h.to_api()),
             ..Default::default()
         }),
         network_settings: Some(NetworkSettings {
@@ -117,7 +118,11 @@ pub fn inspect(r: &Record, dir: &std::path::Path, runtime: &str) -> ContainerIns
             networks: Some(HashMap::new()),
         }),
         ..Default::default()
+    };
+    if let Some(hc) = resp.host_config.as_mut() {
+        super::security::echo(&r.host.security, hc);
     }
+    resp
 }
 
 impl Engine {
@@ -131,6 +136,10 @@ impl Engine {
             name: "overlay2".into(),
             data: self.images.rootfs_dirs(&c.id).unwrap_or_default(),
         });
+        resp.exec_ids = self.exec_ids(&record);
+        if let Some(hc) = resp.host_config.as_mut() {
+            record.host.resources.fill_inspect(hc);
+        }
         Ok(resp)
     }
 }

@@ -23,8 +23,22 @@ impl Engine {
         if !c.status().can_signal() {
             return Err(not_running());
         }
+        // dockerd: only SIGKILL reaches a paused container (the shim thaws it to let it die).
+        if c.record().state.paused && sig != signal::SIGKILL {
+            return Err(not_running());
+        }
         let shim = c.shim().ok_or_else(not_running)?;
+        // As dockerd: a killed container counts as stopped by the user; SIGKILL makes the exit final.
+        if sig == signal::SIGKILL {
+            self.cancel_restart(&c, true)?;
+        } else if !c.record().state.manually_stopped {
+            c.update(|r| {
+                r.state.manually_stopped = true;
+                Ok(())
+            })?;
+        }
         shim.signal(sig).await.map_err(|e| Error::Internal(format!("Cannot kill container: {key}: {e}")))?;
+        self.emit_container(&c.record(), "kill", &[("signal", sig.to_string())]);
         if sig == signal::SIGKILL {
             c.wait_until(|s| s.status != Status::Running, Some(Duration::from_secs(30))).await;
         }

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 
 use super::record::Record;
 use super::state::Status;
-use super::status::status_text;
 use crate::{Engine, Error, Result};
 
 /// Filter names dockerd accepts for containers.
@@ -77,6 +76,7 @@ pub fn matches(r: &Record, f: &Filters) -> bool {
         && any("status", &|v| v == r.state.status.as_str())
         && any("exited", &|v| r.state.status == Status::Exited && v.parse::<i64>().ok() == Some(r.state.exit_code))
         && any("ancestor", &|v| ancestor_matches(r, v))
+        && any("health", &|v| v == super::health::filter_word(r))
 }
 
 /// Every filter but `ancestor` (which the caller checks against resolved image ids).
@@ -114,8 +114,8 @@ pub fn summary(r: &Record, now: DateTime<Utc>) -> ContainerSummary {
         created: Some(r.created.timestamp()),
         ports: Some(vec![]),
         labels: Some(r.config.labels.clone().into_iter().collect()),
-        state: Some(summary_state(r.state.status)),
-        status: Some(status_text(&r.state, now)),
+        state: Some(if r.state.paused { ContainerSummaryStateEnum::PAUSED } else { summary_state(r.state.status) }),
+        status: Some(super::health::status_text(r, now)),
         host_config: Some(ContainerSummaryHostConfig {
             network_mode: Some(r.host.network_mode.clone()),
             annotations: None,
@@ -130,6 +130,7 @@ fn summary_state(s: Status) -> ContainerSummaryStateEnum {
     match s {
         Status::Created => ContainerSummaryStateEnum::CREATED,
         Status::Running => ContainerSummaryStateEnum::RUNNING,
+        Status::Restarting => ContainerSummaryStateEnum::RESTARTING,
         Status::Exited => ContainerSummaryStateEnum::EXITED,
         Status::Removing => ContainerSummaryStateEnum::REMOVING,
         Status::Dead => ContainerSummaryStateEnum::DEAD,
@@ -157,7 +158,13 @@ impl Engine {
         let now = Utc::now();
         let mut out: Vec<(String, ContainerSummary)> = records
             .iter()
-            .filter(|r| show_all || before.is_some() || since.is_some() || r.state.status == Status::Running)
+            .filter(|r| {
+                // dockerd lists a container waiting to restart as running.
+                show_all
+                    || before.is_some()
+                    || since.is_some()
+                    || matches!(r.state.status, Status::Running | Status::Restarting)
+            })
             .filter(|r| before.is_none_or(|b| r.created < b))
             .filter(|r| since.is_none_or(|s| r.created > s))
             .filter(|r| matches(r, f) || (matches_except_ancestor(r, f) && ancestor_ids.contains(&r.image_id)))

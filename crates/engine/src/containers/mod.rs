@@ -3,26 +3,37 @@
 //! persisted as one versioned record per container (`record.rs`). The lifecycle state machine is
 //! in `state.rs`; `monitor.rs` follows running containers through their shims and records exits.
 
+mod archive;
+mod archive_tar;
 mod attach;
 mod create;
 mod delete;
+pub mod health;
+mod export;
 pub mod files;
 mod inspect;
 mod kill;
 mod list;
 mod logs;
 mod monitor;
+mod pause;
 pub mod names;
 pub mod record;
 mod rename;
+pub mod resources;
+mod shutdown;
 mod resize;
 mod restart;
+pub mod restart_policy;
+pub mod security;
 pub mod signal;
-mod start;
+pub mod stats;
+pub(crate) mod start;
 pub mod state;
 pub mod status;
 mod stop;
 mod top;
+pub mod update;
 mod wait;
 
 use std::collections::{BTreeMap, HashMap};
@@ -32,10 +43,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use berth_runtime::shim::client::ShimClient;
 use tokio::sync::watch;
 
+pub use archive::ExtractRequest;
 pub use attach::AttachStreams;
 pub use list::ListOptions;
 pub use logs::{LogOptions, LogStream};
 pub use monitor::restore;
+pub use restart_policy::restart_on_boot;
 pub use wait::{WaitCondition, WaitOutcome};
 
 use record::Record;
@@ -60,7 +73,8 @@ pub struct Container {
     pub(crate) dir: PathBuf,
     record: Mutex<Record>,
     changes: watch::Sender<Snapshot>,
-    pub(crate) op: tokio::sync::Mutex<()>,
+    /// Behind an `Arc` so an operation can hold it from a spawned task (`lock_owned`).
+    pub(crate) op: Arc<tokio::sync::Mutex<()>>,
     shim: Mutex<Option<ShimClient>>,
     /// Attach requests made before start: each gets the new shim, attaches, and reports back
     /// before the process is started, so no output is lost.
@@ -90,7 +104,7 @@ impl Container {
             dir,
             record: Mutex::new(record),
             changes,
-            op: tokio::sync::Mutex::new(()),
+            op: Arc::new(tokio::sync::Mutex::new(())),
             shim: Mutex::new(None),
             pending_attach: Mutex::new(Vec::new()),
         }

@@ -39,14 +39,30 @@ impl Engine {
         let finished = DateTime::parse_from_rfc3339(&exit.finished_at)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|_| Utc::now());
+        let code = i64::from(exit.code);
+        let (by, restart) = self.on_exit(c, code);
         let recorded = c.update(|r| {
-            r.state.exited(i64::from(exit.code), finished, exit.oom_killed).map_err(|e| Error::Internal(e.to_string()))
+            r.state.exited_by(by, code, finished, exit.oom_killed).map_err(|e| Error::Internal(e.to_string()))?;
+            if restart.is_some() {
+                r.restart_count += 1;
+            }
+            Ok(())
         });
         if let Err(e) = recorded {
             tracing::warn!(id = %c.id, error = %e, "recording exit");
             return;
         }
-        if c.record().host.auto_remove {
+        let record = c.record();
+        if exit.oom_killed {
+            self.emit_container(&record, "oom", &[]);
+        }
+        self.emit_container(&record, "die", &[("exitCode", code.to_string())]);
+        self.emit_volume_unmounts(&record);
+        if let Some(delay) = restart {
+            self.schedule_restart(c.clone(), delay);
+            return;
+        }
+        if record.host.auto_remove {
             // As dockerd's --rm: anonymous volumes go with the container.
             if let Err(e) = self.container_delete(&c.id, false, true).await {
                 tracing::warn!(id = %c.id, error = %e, "auto-remove");
@@ -77,6 +93,8 @@ pub async fn restore(engine: &Arc<Engine>) -> Result<()> {
                 tracing::info!(id = %c.id, pid = state.pid, "reconnected to running container");
                 c.set_shim(Some(shim.clone()));
                 spawn(engine.clone(), c.clone(), shim);
+                // As dockerd's restore: the healthcheck starts over (`starting`).
+                engine.start_health_monitor(&c);
             }
             Ok(state) => {
                 let exit = state.exit.unwrap_or_else(lost_exit);

@@ -32,6 +32,9 @@ pub struct Record {
     pub state: RunState,
     #[serde(default)]
     pub restart_count: i64,
+    /// `State.Health` (`health.rs`), when the container has a healthcheck.
+    #[serde(default)]
+    pub health: Option<super::health::HealthState>,
 }
 
 /// The container's effective config (client's merged with the image's).
@@ -57,6 +60,9 @@ pub struct ContainerSettings {
     pub exposed_ports: Vec<String>,
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// `Config.Healthcheck`, merged with the image's (`health.rs`).
+    #[serde(default)]
+    pub healthcheck: Option<super::health::HealthConfig>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,6 +89,18 @@ pub struct HostSettings {
     pub tmpfs: BTreeMap<String, String>,
     #[serde(default)]
     pub volumes_from: Vec<String>,
+    /// `HostConfig.Mounts` as the client sent them (echoed by inspect).
+    #[serde(default)]
+    pub requested_mounts: Vec<crate::volumes::requested::RequestedMount>,
+    /// `HostConfig.RestartPolicy` (`restart_policy.rs`).
+    #[serde(default)]
+    pub restart_policy: super::restart_policy::RestartPolicy,
+    /// Capabilities, privileged, SecurityOpt, devices, sysctls, IPC/PID/UTS modes, init.
+    #[serde(default)]
+    pub security: super::security::Security,
+    /// Memory, CPU, pids, blkio limits, ulimits, shm size (`resources.rs`).
+    #[serde(default)]
+    pub resources: super::resources::Resources,
 }
 
 impl Record {
@@ -129,6 +147,7 @@ pub(crate) fn sample(id: &str, name: &str) -> Record {
         host: HostSettings::default(),
         state: RunState::default(),
         restart_count: 0,
+        health: None,
     }
 }
 

@@ -30,6 +30,11 @@ impl Engine {
             }
             return Err(e);
         }
+        if c.status().is_running() {
+            // Its name on user-defined networks' embedded DNS follows.
+            self.dns_refresh(&c.record()).await;
+        }
+        self.emit_container(&c.record(), "rename", &[("oldName", format!("/{old}"))]);
         Ok(())
     }
 }

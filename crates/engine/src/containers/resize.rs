@@ -12,6 +12,7 @@ impl Engine {
         }
         let shim = c.shim().ok_or_else(not_running)?;
         shim.resize(height, width).await?;
+        self.emit_container(&c.record(), "resize", &[("height", height.to_string()), ("width", width.to_string())]);
         Ok(())
     }
 }

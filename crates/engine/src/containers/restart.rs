@@ -21,7 +21,10 @@ impl Engine {
             }
         }
         match self.container_start(&c.id).await {
-            Ok(()) | Err(Error::NotModified(_)) => Ok(()),
+            Ok(()) | Err(Error::NotModified(_)) => {
+                self.emit_container(&c.record(), "restart", &[]);
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }

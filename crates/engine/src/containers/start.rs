@@ -24,28 +24,26 @@ impl Engine {
         let c = self.containers.get(key)?;
         let op = c.op.lock().await;
         let status = c.status();
-        if status.is_running() {
+        // dockerd counts a container waiting to restart as running.
+        if status.is_running() || status.is_restarting() {
             return Err(Error::NotModified("container already started".into()));
         }
         if !status.can_start() {
             return Err(Error::Conflict(format!("Container {} is marked for removal and cannot be started", c.id)));
         }
+        // A manual start resets the restart manager, RestartCount and the manual-stop mark.
+        self.restarts.reset(&c.id);
         let record = c.record();
-        match self.launch(&c, &record).await {
-            Ok((shim, pid)) => {
-                c.set_shim(Some(shim.clone()));
-                c.update(|r| r.state.started(pid, Utc::now()).map_err(|e| Error::Internal(e.to_string())))?;
-                monitor::spawn(self.clone(), c.clone(), shim);
+        if record.restart_count != 0 || record.state.manually_stopped {
+            c.update(|r| {
+                r.restart_count = 0;
+                r.state.manually_stopped = false;
                 Ok(())
-            }
+            })?;
+        }
+        match self.start_locked(&c).await {
+            Ok(()) => Ok(()),
             Err(e) => {
-                self.cleanup_after_exit(&c.id).await;
-                let message = e.to_string();
-                if let Err(se) =
-                    c.update(|r| r.state.start_failed(&message).map_err(|t| Error::Internal(t.to_string())))
-                {
-                    tracing::warn!(id = %c.id, error = %se, "recording start failure");
-                }
                 drop(op);
                 // As dockerd: an auto-remove container that failed to start is removed at once.
                 if record.host.auto_remove {
@@ -58,10 +56,39 @@ impl Engine {
         }
     }
 
+    /// Starts `c` with its lifecycle lock held (manual start, restart policy): launch, record,
+    /// `start` event, monitor. A failure is recorded in the container's state.
+    pub(crate) async fn start_locked(self: &Arc<Self>, c: &Arc<Container>) -> Result<()> {
+        let record = c.record();
+        match self.launch(c, &record).await {
+            Ok((shim, pid)) => {
+                c.set_shim(Some(shim.clone()));
+                c.update(|r| r.state.started(pid, Utc::now()).map_err(|e| Error::Internal(e.to_string())))?;
+                self.emit_container(&c.record(), "start", &[]);
+                monitor::spawn(self.clone(), c.clone(), shim);
+                self.start_health_monitor(c);
+                Ok(())
+            }
+            Err(e) => {
+                self.cleanup_after_exit(&c.id).await;
+                let message = e.to_string();
+                if let Err(se) =
+                    c.update(|r| r.state.start_failed(&message).map_err(|t| Error::Internal(t.to_string())))
+                {
+                    tracing::warn!(id = %c.id, error = %se, "recording start failure");
+                }
+                Err(e)
+            }
+        }
+    }
+
     async fn launch(&self, c: &Container, r: &Record) -> Result<(ShimClient, i32)> {
         let rootfs = self.images.mount_rootfs(&c.id)?;
         files::write_all(&c.dir, &r.config.hostname, Path::new("/etc/resolv.conf"))?;
         let exec_user = user::resolve(&rootfs, &r.config.user).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let security = self.security_input(r)?;
+        let mut additional_gids = exec_user.additional_gids.clone();
+        additional_gids.extend(super::security::group_add_gids(&rootfs, &r.host.security)?);
         let mounts = self.container_mounts(r)?;
         let network = self.network_attach(r).await?;
         let mut args = vec![r.path.clone()];
@@ -72,7 +99,7 @@ impl Engine {
             cwd: if r.config.working_dir.is_empty() { "/".into() } else { r.config.working_dir.clone() },
             uid: exec_user.uid,
             gid: exec_user.gid,
-            additional_gids: exec_user.additional_gids.clone(),
+            additional_gids,
             hostname: r.config.hostname.clone(),
             tty: r.config.tty,
             rootfs,
@@ -83,6 +110,9 @@ impl Engine {
             cgroups_path: self.cgroup_path(&c.id),
             mounts,
             network: network.namespace,
+            security,
+            resources: berth_runtime::resources::plan(&r.host.resources.limits())
+                .map_err(|e| Error::InvalidArgument(e.to_string()))?,
         };
         let spec = spec::build(&input);
         let bundle = self.bundle_dir(&c.id);
@@ -121,6 +151,7 @@ impl Engine {
         for done in attached {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), done).await;
         }
+        self.apply_created_limits(&c.id, &r.host.resources)?;
         match shim.start().await {
             Ok(()) => Ok((shim, pid)),
             Err(ShimError::Remote(message)) => Err(Error::InvalidArgument(message)),

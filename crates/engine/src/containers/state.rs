@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     Created,
     Running,
+    /// Exited, and its restart policy will start it again after a back-off delay.
+    Restarting,
     Exited,
     Removing,
     Dead,
@@ -26,6 +28,10 @@ pub enum Transition {
     StartFailed,
     /// The init process exited.
     Exited,
+    /// The init process exited and the restart policy schedules a new start.
+    ExitedRestarting,
+    /// A scheduled restart was cancelled (stop, kill, removal) or failed.
+    RestartCancelled,
     /// Delete began.
     RemoveBegan,
     /// Delete failed half-way.
@@ -51,14 +57,14 @@ impl Status {
 
     pub fn can_remove(self, force: bool) -> bool {
         match self {
-            Status::Running => force,
+            Status::Running | Status::Restarting => force,
             Status::Removing => false,
             Status::Created | Status::Exited | Status::Dead => true,
         }
     }
 
     pub fn can_attach(self) -> bool {
-        matches!(self, Status::Created | Status::Running | Status::Exited)
+        matches!(self, Status::Created | Status::Running | Status::Restarting | Status::Exited)
     }
 
     pub fn can_rename(self) -> bool {
@@ -69,12 +75,20 @@ impl Status {
         self == Status::Running
     }
 
+    /// dockerd counts a restarting container as running for start/stop/rm checks.
+    pub fn is_restarting(self) -> bool {
+        self == Status::Restarting
+    }
+
     /// The one transition function.
     pub fn apply(self, by: Transition) -> Result<Status, InvalidTransition> {
         let next = match (self, by) {
-            (s, Transition::Started) if s.can_start() => Status::Running,
+            (s, Transition::Started) if s.can_start() || s == Status::Restarting => Status::Running,
             (s, Transition::StartFailed) if s.can_start() => s,
+            (Status::Restarting, Transition::StartFailed) => Status::Exited,
             (Status::Running, Transition::Exited) => Status::Exited,
+            (Status::Running, Transition::ExitedRestarting) => Status::Restarting,
+            (Status::Restarting, Transition::RestartCancelled) => Status::Exited,
             (s, Transition::RemoveBegan) if s.can_remove(false) => Status::Removing,
             (Status::Removing, Transition::RemoveFailed) => Status::Dead,
             (from, by) => return Err(InvalidTransition { from, by }),
@@ -87,6 +101,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Restarting => "restarting",
             Status::Exited => "exited",
             Status::Removing => "removing",
             Status::Dead => "dead",
@@ -113,6 +128,15 @@ pub struct RunState {
     /// Number of times the process exited; `wait?condition=next-exit` waits for it to grow.
     #[serde(default)]
     pub exits: u64,
+    /// Stopped or killed by the user: `unless-stopped` does not restart it (moby's
+    /// `HasBeenManuallyStopped`).
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// Frozen by `docker pause` (cgroup freezer). As in Docker, a sub-state of `Running`: the
+    /// process still exists (`State.Running` stays true); only [`RunState::pause`] and
+    /// [`RunState::unpause`] change it, and every exit or start clears it.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 impl Default for RunState {
@@ -126,6 +150,8 @@ impl Default for RunState {
             started_at: None,
             finished_at: None,
             exits: 0,
+            manually_stopped: false,
+            paused: false,
         }
     }
 }
@@ -138,6 +164,28 @@ impl RunState {
         self.error.clear();
         self.oom_killed = false;
         self.started_at = Some(at);
+        self.paused = false;
+        Ok(())
+    }
+
+    /// `docker pause`: only a running, unpaused container (dockerd's 409 texts otherwise).
+    pub fn pause(&mut self, id: &str) -> Result<(), String> {
+        if !self.status.is_running() {
+            return Err(format!("Container {id} is not running"));
+        }
+        if self.paused {
+            return Err(format!("Container {id} is already paused"));
+        }
+        self.paused = true;
+        Ok(())
+    }
+
+    /// `docker unpause`: only a paused one.
+    pub fn unpause(&mut self, id: &str) -> Result<(), String> {
+        if !self.paused {
+            return Err(format!("Container {id} is not paused"));
+        }
+        self.paused = false;
         Ok(())
     }
 
@@ -151,7 +199,19 @@ impl RunState {
     }
 
     pub fn exited(&mut self, code: i64, at: DateTime<Utc>, oom_killed: bool) -> Result<(), InvalidTransition> {
-        self.status = self.status.apply(Transition::Exited)?;
+        self.exited_by(Transition::Exited, code, at, oom_killed)
+    }
+
+    /// As [`RunState::exited`], by `Exited` or `ExitedRestarting`.
+    pub fn exited_by(
+        &mut self,
+        by: Transition,
+        code: i64,
+        at: DateTime<Utc>,
+        oom_killed: bool,
+    ) -> Result<(), InvalidTransition> {
+        self.status = self.status.apply(by)?;
+        self.paused = false;
         self.pid = 0;
         self.exit_code = code;
         self.oom_killed = oom_killed;
@@ -196,6 +256,25 @@ mod tests {
     }
 
     #[test]
+    fn restarting_transitions() {
+        use Status::{Exited, Restarting, Running};
+        assert_eq!(Running.apply(Transition::ExitedRestarting), Ok(Restarting));
+        assert_eq!(Restarting.apply(Transition::Started), Ok(Running));
+        assert_eq!(Restarting.apply(Transition::RestartCancelled), Ok(Exited));
+        assert_eq!(Restarting.apply(Transition::StartFailed), Ok(Exited));
+        assert!(Exited.apply(Transition::RestartCancelled).is_err());
+        assert!(Restarting.apply(Transition::Exited).is_err());
+        assert!(Restarting.apply(Transition::RemoveBegan).is_err());
+        assert!(!Restarting.can_start() && !Restarting.can_signal());
+        assert!(Restarting.can_remove(true) && !Restarting.can_remove(false));
+        let mut s = RunState::default();
+        s.started(5, Utc::now()).unwrap();
+        s.exited_by(Transition::ExitedRestarting, 1, Utc::now(), false).unwrap();
+        assert_eq!((s.status, s.pid, s.exit_code, s.exits), (Restarting, 0, 1, 1));
+        assert_eq!(Restarting.as_str(), "restarting");
+    }
+
+    #[test]
     fn predicates() {
         assert!(Status::Created.can_start() && Status::Exited.can_start() && !Status::Running.can_start());
         assert!(Status::Running.can_signal() && !Status::Exited.can_signal());
@@ -222,5 +301,20 @@ mod tests {
     #[test]
     fn status_serialises_lowercase() {
         assert_eq!(serde_json::to_string(&Status::Running).unwrap(), "\"running\"");
+    }
+
+    #[test]
+    fn pause_is_a_sub_state_of_running() {
+        let mut s = RunState::default();
+        assert_eq!(s.pause("c").unwrap_err(), "Container c is not running");
+        s.started(7, Utc::now()).unwrap();
+        s.pause("c").unwrap();
+        assert!(s.paused && s.status.is_running());
+        assert_eq!(s.pause("c").unwrap_err(), "Container c is already paused");
+        s.unpause("c").unwrap();
+        assert_eq!(s.unpause("c").unwrap_err(), "Container c is not paused");
+        s.pause("c").unwrap();
+        s.exited(137, Utc::now(), false).unwrap();
+        assert!(!s.paused, "an exit thaws");
     }
 }

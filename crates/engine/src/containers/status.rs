@@ -14,9 +14,17 @@ pub fn human_duration(d: chrono::Duration) -> String {
 pub fn status_text(state: &RunState, now: DateTime<Utc>) -> String {
     match state.status {
         Status::Created => "Created".into(),
+        Status::Running if state.paused => match state.started_at {
+            Some(t) => format!("Up {} (Paused)", human_duration(now - t)),
+            None => "Up (Paused)".into(),
+        },
         Status::Running => match state.started_at {
             Some(t) => format!("Up {}", human_duration(now - t)),
             None => "Up".into(),
+        },
+        Status::Restarting => match state.finished_at {
+            Some(t) => format!("Restarting ({}) {} ago", state.exit_code, human_duration(now - t)),
+            None => format!("Restarting ({})", state.exit_code),
         },
         Status::Exited => match state.finished_at {
             Some(t) => format!("Exited ({}) {} ago", state.exit_code, human_duration(now - t)),

@@ -16,7 +16,17 @@ impl Engine {
     pub async fn container_stop(&self, key: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
         let c = self.containers.get(key)?;
         let _op = c.op.lock().await;
-        self.stop_locked(&c, timeout, signal).await
+        // Stopped by the user: never restarted by its policy; one waiting to restart stops here.
+        if self.cancel_restart(&c, c.status().can_signal())? {
+            self.emit_container(&c.record(), "stop", &[]);
+            return Ok(());
+        }
+        let stopped = self.stop_locked(&c, timeout, signal).await;
+        // An exit recorded just before the cancel may have scheduled a restart: end it.
+        if c.status().is_restarting() {
+            self.cancel_restart(&c, false)?;
+        }
+        stopped
     }
 
     /// Stop with the container's lifecycle lock already held (restart, delete).
@@ -34,23 +44,34 @@ impl Engine {
             Some(s) => signal::parse(&s)?,
             None => signal::SIGTERM,
         };
-        let grace = timeout.or(record.config.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+        // A paused container cannot handle its stop signal: dockerd kills it at once.
+        let grace = if record.state.paused {
+            0
+        } else {
+            timeout.or(record.config.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT)
+        };
         let Some(shim) = c.shim() else {
             return Err(Error::NotModified("container already stopped".into()));
         };
-        if let Err(e) = shim.signal(sig).await {
-            tracing::warn!(id = %c.id, error = %e, "stop signal failed; killing");
+        match shim.signal(sig).await {
+            Ok(()) => self.emit_container(&record, "kill", &[("signal", sig.to_string())]),
+            Err(e) => tracing::warn!(id = %c.id, error = %e, "stop signal failed; killing"),
         }
         let stopped = |s: &super::Snapshot| s.status != Status::Running;
         let limit = u64::try_from(grace).ok().map(Duration::from_secs);
         if c.wait_until(stopped, limit).await.is_some() {
+            self.emit_container(&c.record(), "stop", &[]);
             return Ok(());
         }
         shim.signal(signal::SIGKILL)
             .await
             .map_err(|e| Error::Internal(format!("Cannot stop container: {}: {e}", c.id)))?;
+        self.emit_container(&record, "kill", &[("signal", signal::SIGKILL.to_string())]);
         match c.wait_until(stopped, Some(Duration::from_secs(60))).await {
-            Some(_) => Ok(()),
+            Some(_) => {
+                self.emit_container(&c.record(), "stop", &[]);
+                Ok(())
+            }
             None => Err(Error::Internal(format!(
                 "Cannot stop container: {}: tried to kill container, but did not receive an exit event",
                 c.id

@@ -1,6 +1,6 @@
 //! `POST /images/create`: `fromSrc` imports a root filesystem tar (plain, gzip or zstd) as a
-//! one-layer image, with `changes` applied to its config; `fromImage` (registry pull) is not
-//! supported yet.
+//! one-layer image, with `changes` applied to its config; `fromImage` (registry pull) is in
+//! `pull.rs`.
 
 use std::collections::BTreeMap;
 
@@ -82,13 +82,8 @@ impl Engine {
             inner.add_image(&bytes, vec![Some(layer)], &tags, true)
         });
         let id = task.await.map_err(|e| Error::Internal(format!("import task: {e}")))??;
+        self.emit_image(&id.to_string(), "import", &id.to_string());
         Ok(id.to_string())
-    }
-
-    /// `docker pull`: not available yet.
-    pub async fn image_create_from_image(&self, image: &str) -> Result<()> {
-        let _ = image;
-        Err(Error::NotImplemented("pull from a registry is not supported yet".into()))
     }
 }
 

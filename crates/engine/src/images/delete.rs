@@ -8,7 +8,6 @@ use crate::{Engine, Error, Result};
 
 impl Engine {
     pub async fn image_delete(&self, name: &str, force: bool, noprune: bool) -> Result<Vec<DeleteItem>> {
-        let _ = noprune; // berth images have no parent chain to prune.
         let inner = self.images.inner.clone();
         let image = inner.resolve(name)?;
         let mut users = self.containers.using_image(&image.id);
@@ -18,6 +17,10 @@ impl Engine {
             }
         }
         let name = name.to_string();
+        let image_id = image.id.clone();
+        // Images containers run on: untagged parents (build steps) in use are kept.
+        let busy: std::collections::HashSet<String> =
+            self.containers.all().iter().map(|c| c.record().image_id).collect();
         let task = tokio::task::spawn_blocking(move || {
             let _g = inner.lock();
             let short = |id: &str| id.strip_prefix("sha256:").unwrap_or(id).chars().take(12).collect::<String>();
@@ -81,10 +84,50 @@ impl Engine {
             for chain in inner.remove_image(&image.id)? {
                 out.push(DeleteItem::Deleted(chain));
             }
+            if !noprune {
+                prune_parents(&inner, &image.parent, &busy, &mut out)?;
+            }
             Ok(out)
         });
-        task.await.map_err(|e| Error::Internal(format!("delete task: {e}")))?
+        let out = task.await.map_err(|e| Error::Internal(format!("delete task: {e}")))??;
+        // dockerd names the image by its id in untag and delete events.
+        for item in &out {
+            match item {
+                DeleteItem::Untagged(_) => self.emit_image(&image_id, "untag", &image_id),
+                DeleteItem::Deleted(d) if d == &image_id => self.emit_image(&image_id, "delete", &image_id),
+                DeleteItem::Deleted(_) => {}
+            }
+        }
+        Ok(out)
     }
+}
+
+/// dockerd's parent pruning: after deleting an image, its untagged parent (a build step) goes
+/// too when no other image, tag or container uses it, and so on up the chain.
+fn prune_parents(
+    inner: &super::Inner,
+    parent: &str,
+    busy: &std::collections::HashSet<String>,
+    out: &mut Vec<DeleteItem>,
+) -> Result<()> {
+    let mut next = parent.to_string();
+    while !next.is_empty() {
+        let images = inner.meta.images().map_err(|e| Error::store("reading images", e))?;
+        let Some(rec) = images.iter().find(|i| i.id == next).cloned() else { break };
+        let tagged = inner.meta.tags().map_err(|e| Error::store("reading tags", e))?.iter().any(|(_, v)| v == &rec.id);
+        let has_child = images.iter().any(|i| i.parent == rec.id);
+        let snapshots = inner.meta.containers().map_err(|e| Error::store("reading snapshots", e))?;
+        let used = busy.contains(&rec.id) || snapshots.iter().any(|c| c.image_id == rec.id);
+        if tagged || has_child || used {
+            break;
+        }
+        out.push(DeleteItem::Deleted(rec.id.clone()));
+        for chain in inner.remove_image(&rec.id)? {
+            out.push(DeleteItem::Deleted(chain));
+        }
+        next = rec.parent;
+    }
+    Ok(())
 }
 
 /// The full tag `name` refers to, when it names the image by reference rather than by id.

@@ -25,6 +25,9 @@ impl Engine {
     pub async fn image_get(&self, names: &[String]) -> Result<impl AsyncRead + Send + Unpin + 'static> {
         let inner = self.images.inner.clone();
         let plan = plan(&inner, names)?;
+        for p in &plan {
+            self.emit_image(&p.id, "save", &p.id);
+        }
         let (reader, writer) = tokio::io::duplex(256 * 1024);
         let writer = SyncIoBridge::new(writer);
         tokio::task::spawn_blocking(move || {

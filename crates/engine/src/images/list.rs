@@ -15,7 +15,6 @@ const ACCEPTED: &[&str] = &["dangling", "label", "reference", "before", "since"]
 impl Engine {
     /// `virtual_size`: emit `VirtualSize` (API below 1.44).
     pub async fn image_list(&self, filters: &Filters, all: bool, virtual_size: bool) -> Result<Vec<ImageSummary>> {
-        let _ = all; // berth keeps no intermediate images: `all` lists the same set.
         filters.validate(ACCEPTED).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let dangling = match filters.get("dangling") {
             [] => None,
@@ -37,10 +36,16 @@ impl Engine {
             }
         }
         let mut out = Vec::new();
-        for rec in inner.meta.images().map_err(store_err("reading images"))? {
+        let records = inner.meta.images().map_err(store_err("reading images"))?;
+        // Untagged build steps with children (intermediate images) show only with `all`.
+        let parents: std::collections::HashSet<String> = records.iter().map(|r| r.parent.clone()).collect();
+        for rec in records {
+            let refs = tags.get(&rec.id).cloned().unwrap_or_default();
+            if !all && refs.is_empty() && parents.contains(&rec.id) {
+                continue;
+            }
             let config = inner.config(&rec.id)?.1;
             let created = config.created_time().timestamp();
-            let refs = tags.get(&rec.id).cloned().unwrap_or_default();
             if dangling.is_some_and(|d| d != refs.is_empty()) {
                 continue;
             }

@@ -53,7 +53,20 @@ impl Engine {
             }
             Ok(lines)
         });
-        task.await.map_err(|e| Error::Internal(format!("load task: {e}")))?
+        let lines = task.await.map_err(|e| Error::Internal(format!("load task: {e}")))??;
+        let mut ids: Vec<String> = Vec::new();
+        for l in &lines {
+            let id = match (l.strip_prefix("Loaded image ID: "), l.strip_prefix("Loaded image: ")) {
+                (Some(id), _) => Some(id.to_string()),
+                (None, Some(name)) => self.images.resolve(name).ok().map(|i| i.id),
+                _ => None,
+            };
+            if let Some(id) = id.filter(|id| !ids.contains(id)) {
+                self.emit_image(&id, "load", &id);
+                ids.push(id);
+            }
+        }
+        Ok(lines)
     }
 }
 

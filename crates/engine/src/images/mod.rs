@@ -4,16 +4,19 @@
 //! add `impl Engine { image_* }` methods. Blocking disk work runs on tokio's blocking pool.
 
 mod auth;
+mod commit;
 mod create;
 mod delete;
 mod get;
 mod history;
 mod inspect;
-mod layers;
+pub(crate) mod layers;
 mod list;
 mod load;
+mod prune;
 mod pull;
 mod push;
+mod search;
 mod tag;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ use berth_store::{ContentStore, MetaStore, Snapshots};
 use crate::{Config, Error, Result};
 
 pub use auth::credentials;
+pub use commit::CommitRequest;
 pub use create::ImportRequest;
 pub use inspect::InspectFields;
 pub use pull::PullRequest;
@@ -52,7 +56,7 @@ pub struct ResolvedImage {
     pub config: berth_image::ImageConfig,
 }
 
-fn store_err(context: &str) -> impl FnOnce(berth_store::Error) -> Error + '_ {
+pub(crate) fn store_err(context: &str) -> impl FnOnce(berth_store::Error) -> Error + '_ {
     move |e| Error::store(context, e)
 }
 

@@ -66,7 +66,7 @@ impl Engine {
     pub async fn image_pull(&self, req: PullRequest, tx: Sender<JsonMessage>) -> Result<()> {
         let r = req.reference()?;
         let want = req.platform()?;
-        let client = Client::new(r.domain(), r.path(), &credentials(&req.auth));
+        let client = Client::new(&self.registry_endpoint(r.domain()).await, r.path(), &credentials(&req.auth));
         let tag_or_digest = match (r.digest(), r.tag()) {
             (Some(d), _) => d.to_string(),
             (None, Some(t)) => t.to_string(),
@@ -152,6 +152,7 @@ impl Engine {
         say(&tx, JsonMessage::status(format!("Digest: {}", top.digest))).await;
         let what = if was_current { "Image is up to date for" } else { "Downloaded newer image for" };
         say(&tx, JsonMessage::status(format!("Status: {what} {}", r.familiar()))).await;
+        self.emit_image(&r.familiar(), "pull", &r.familiar());
         Ok(())
     }
 }
@@ -166,7 +167,9 @@ async fn download(
 ) -> Result<()> {
     let id = short(digest);
     let mut stream = client.blob_stream(digest, size).await.map_err(registry_err)?;
-    let mut file = std::fs::File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    let file = std::fs::File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    // The network hands out small pieces; write them in large ones.
+    let mut file = std::io::BufWriter::with_capacity(1024 * 1024, file);
     let mut hasher = Sha256::new();
     let mut done: i64 = 0;
     let mut last_report: i64 = -1;
@@ -187,6 +190,7 @@ async fn download(
             "filesystem layer verification failed for digest {digest}: got {actual}"
         )));
     }
+    let file = file.into_inner().map_err(|e| Error::io(format!("writing {}", path.display()), e.into_error()))?;
     file.sync_all().map_err(|e| Error::io("fsync layer", e))?;
     say(tx, JsonMessage::layer(&id, "Download complete")).await;
     Ok(())

@@ -8,6 +8,7 @@ impl Engine {
     pub async fn image_tag(&self, name: &str, repo: &str, tag: &str) -> Result<()> {
         let inner = self.images.inner.clone();
         let reference = parse_target(repo, tag)?;
+        let familiar = reference.familiar();
         let name = name.to_string();
         let task = tokio::task::spawn_blocking(move || {
             let _g = inner.lock();
@@ -23,7 +24,11 @@ impl Engine {
                 })
                 .map_err(|e| Error::store("tagging image", e))
         });
-        task.await.map_err(|e| Error::Internal(format!("tag task: {e}")))?
+        task.await.map_err(|e| Error::Internal(format!("tag task: {e}")))??;
+        if let Ok(image) = self.images.resolve(&familiar) {
+            self.emit_image(&image.id, "tag", &familiar);
+        }
+        Ok(())
     }
 }
 

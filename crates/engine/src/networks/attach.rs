@@ -1,15 +1,17 @@
-//! Attaching a starting container to its network ([`Engine::network_attach`]) and releasing it
-//! when its process is gone ([`Engine::network_detach`]).
+//! Attaching a starting container to its networks ([`Engine::network_attach`]), one endpoint at
+//! a time ([`Engine::attach_endpoint`], also used by connect), and releasing everything when its
+//! process is gone ([`Engine::network_detach`]).
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::PathBuf;
 
 use berth_kernel::{netlink, netns};
-use berth_net::{hosts, ipam, ports};
+use berth_net::{ipam, ports};
 use berth_runtime::spec::NetworkNamespace;
 
 use super::daemon::run_blocking;
-use super::registry::{Endpoint, NetworkRecord, Published};
+use super::registry::{Endpoint, Published};
+use super::settings::primary_network;
 use super::{kernel_err, NetworkSetup};
 use crate::containers::record::Record;
 use crate::{Engine, Error, Result};
@@ -39,8 +41,34 @@ fn hold(p: &ports::PortRequest) -> Result<(HeldPort, u16)> {
     }
 }
 
+/// The lowest `ethN` not used by `eps`.
+fn free_ifname(eps: &[Endpoint]) -> String {
+    (0..).map(|i| format!("eth{i}")).find(|n| !eps.iter().any(|e| &e.ifname == n)).unwrap_or_default()
+}
+
+/// The networks a bridge-mode container is attached to at start: its `NetworkMode` network
+/// (unless disconnected), then the others it was created with or connected to.
+pub(crate) fn wanted_networks(record: &Record) -> Vec<String> {
+    let n = &record.host.net;
+    let mut out = Vec::new();
+    if let Some(p) = primary_network(&record.host.network_mode) {
+        if !n.primary_disconnected {
+            out.push(p.to_string());
+        }
+    }
+    for k in n.endpoints.keys() {
+        let is_primary = primary_network(&record.host.network_mode) == Some(k.as_str())
+            || (k == "default" && primary_network(&record.host.network_mode) == Some("bridge"));
+        // Host and none take no endpoint (the docker CLI names the mode there too).
+        if !is_primary && !out.contains(k) && !matches!(k.as_str(), "host" | "none") {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
 impl Engine {
-    fn netns_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn netns_path(&self, id: &str) -> PathBuf {
         self.networks.netns_dir.join(id)
     }
 
@@ -50,11 +78,11 @@ impl Engine {
         let mode = record.host.network_mode.as_str();
         let setup = match mode {
             "host" => {
-                self.write_net_files(record, None, true)?;
+                self.write_net_files(record, true)?;
                 NetworkNamespace::Host
             }
             "none" => {
-                self.write_net_files(record, None, false)?;
+                self.write_net_files(record, false)?;
                 NetworkNamespace::New
             }
             m if m.starts_with("container:") => {
@@ -65,26 +93,58 @@ impl Engine {
                         other.id
                     )));
                 }
+                // The files of the container whose namespace is shared (as dockerd does).
+                for f in ["hosts", "resolv.conf"] {
+                    let _ = std::fs::copy(other.dir.join(f), self.containers.container_dir(&record.id).join(f));
+                }
                 let pid = other.record().state.pid;
                 NetworkNamespace::Join(PathBuf::from(format!("/proc/{pid}/ns/net")))
             }
-            "default" | "bridge" => match self.attach_bridge(record, "bridge").await {
+            _ => match self.attach_all(record).await {
                 Ok(ns) => ns,
                 // Only a failure to set up the kernel side falls back; bad requests (a port in
                 // use, a wrong address) are the client's error.
                 Err(e @ Error::Internal(_)) if mode == "default" => {
                     tracing::warn!(id = %record.id, error = %e, "default bridge unavailable: loopback only");
                     self.network_detach(&record.id).await;
+                    self.write_net_files(record, false)?;
                     NetworkNamespace::New
                 }
                 Err(e) => return Err(e),
             },
-            name => self.attach_bridge(record, name).await?,
         };
         Ok(NetworkSetup { namespace: setup })
     }
 
-    async fn attach_bridge(&self, record: &Record, network: &str) -> Result<NetworkNamespace> {
+    /// A namespace of the container's own with one endpoint per wanted network.
+    async fn attach_all(&self, record: &Record) -> Result<NetworkNamespace> {
+        let path = self.netns_path(&record.id);
+        let p = path.clone();
+        let wanted = wanted_networks(record);
+        // Each endpoint brings loopback up with its interface; without one, it is done here.
+        let lo = wanted.is_empty();
+        run_blocking(move || -> Result<()> {
+            if !p.exists() {
+                netns::create(&p).map_err(kernel_err)?;
+            }
+            if lo {
+                netlink::loopback_up(&p).map_err(kernel_err)?;
+            }
+            Ok(())
+        })
+        .await??;
+        for name in wanted {
+            self.attach_endpoint(record, &name).await?;
+        }
+        self.write_net_files(record, false)?;
+        self.dns_refresh(record).await;
+        Ok(NetworkNamespace::Join(path))
+    }
+
+    /// Adds an endpoint on `network` to the container's namespace (which exists): address,
+    /// veth, default route when it is the first, published ports when it is the first, rules,
+    /// and the firewall.
+    pub(crate) async fn attach_endpoint(&self, record: &Record, network: &str) -> Result<Endpoint> {
         let _op = self.networks.ops.lock().await;
         let net = self
             .networks
@@ -93,26 +153,46 @@ impl Engine {
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("network {network} not found")))?;
         if net.driver != "bridge" {
-            return Err(Error::InvalidArgument(format!("network {network} is not a bridge network")));
+            return Err(Error::Forbidden(
+                "container cannot be disconnected from host network or connected to host network".into(),
+            ));
         }
         let (Some(subnet), Some(gateway)) = (net.subnet, net.gateway) else {
             return Err(Error::Internal(format!("network {network} has no subnet")));
         };
-        let (device, cidr) = (net.device.clone(), format!("{gateway}/{}", subnet.prefix));
+        let existing = self.networks.snapshot().endpoints.get(&record.id).cloned().unwrap_or_default();
+        if existing.iter().any(|e| e.network_id == net.id) {
+            return Err(Error::Forbidden(format!(
+                "endpoint with name {} already exists in network {}",
+                record.name, net.name
+            )));
+        }
         self.networks.touched.store(true, std::sync::atomic::Ordering::SeqCst);
-        run_blocking(move || netlink::bridge_ensure(&device, &cidr, 1500)).await?.map_err(kernel_err)?;
+        self.ensure_bridge(&net.device, format!("{gateway}/{}", subnet.prefix)).await?;
 
-        let req = record.host.net.endpoints.get(&net.name).or_else(|| record.host.net.endpoints.get(network));
-        let wanted = match req.and_then(|r| r.ipv4.as_deref()) {
+        let req = record.host.net.request(&net.name, &net.id).cloned().unwrap_or_default();
+        let wanted = match req.ipv4.as_deref() {
             Some(s) => {
                 Some(s.parse::<Ipv4Addr>().map_err(|_| Error::InvalidArgument(format!("invalid IPv4 address: {s}")))?)
             }
             None => None,
         };
-        let aliases = req.map(|r| r.aliases.clone()).unwrap_or_default();
+        if wanted.is_some() && net.is_predefined() {
+            return Err(Error::InvalidArgument(
+                "user specified IP address is supported on user defined networks only".into(),
+            ));
+        }
+        if !req.aliases.is_empty() && net.is_predefined() {
+            return Err(Error::InvalidArgument(
+                "network-scoped alias is supported only for containers in user defined networks".into(),
+            ));
+        }
+        let mac = match req.mac.as_deref() {
+            Some(m) => Some(parse_mac(m)?),
+            None => None,
+        };
         // Published ports only on the first network (as dockerd publishes on one endpoint).
-        let first = self.networks.snapshot().endpoints.get(&record.id).is_none_or(Vec::is_empty);
-        let plan = if first {
+        let plan = if existing.is_empty() {
             ports::plan(&record.host.net.port_bindings, &record.config.exposed_ports, record.host.net.publish_all)
                 .map_err(|e| Error::InvalidArgument(e.to_string()))?
         } else {
@@ -136,10 +216,10 @@ impl Engine {
                 network_id: net.id.clone(),
                 endpoint_id: super::daemon::new_network_id(),
                 ip,
-                mac: ipam::mac_for(ip),
+                mac: mac.clone().unwrap_or_else(|| ipam::mac_for(ip)),
                 veth: veth.clone(),
-                ifname: format!("eth{}", eps.len()),
-                aliases,
+                ifname: free_ifname(eps),
+                aliases: req.aliases.clone(),
                 ports: published,
             };
             eps.push(ep.clone());
@@ -154,35 +234,44 @@ impl Engine {
             .extend(held);
 
         let path = self.netns_path(&id);
-        let (p, e, dev) = (path.clone(), ep.clone(), net.device.clone());
+        let (e, dev) = (ep.clone(), net.device.clone());
         let gw = gateway.to_string();
-        run_blocking(move || -> Result<()> {
-            if !p.exists() {
-                netns::create(&p).map_err(kernel_err)?;
-            }
+        let first = existing.is_empty();
+        let attached = run_blocking(move || {
             let cidr = format!("{}/{}", e.ip, subnet.prefix);
-            let first_if = e.ifname == "eth0";
             netlink::veth_attach(&netlink::Veth {
                 host_name: &e.veth,
                 bridge: &dev,
-                netns: &p,
+                netns: &path,
                 ifname: &e.ifname,
                 cidr: &cidr,
                 mac: &e.mac,
                 mtu: 1500,
-                gateway: first_if.then_some(gw.as_str()),
+                gateway: first.then_some(gw.as_str()),
             })
-            .map_err(kernel_err)
         })
-        .await??;
+        .await?;
+        if let Err(err) = attached {
+            // Nothing half-made: the address goes back, the ports are let go.
+            let _ = self.networks.update(|r| {
+                if let Some(eps) = r.endpoints.get_mut(&id) {
+                    eps.retain(|x| x.endpoint_id != ep.endpoint_id);
+                }
+                Ok(())
+            });
+            if first {
+                self.networks.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+            }
+            return Err(kernel_err(err));
+        }
         self.apply_firewall().await?;
-        self.write_net_files(record, Some(&net), false)?;
-        self.refresh_peer_hosts(&net.id, &record.id);
-        Ok(NetworkNamespace::Join(path))
+        self.emit_network(&net.id, "connect", &net.name, &net.driver, Some(&id));
+        Ok(ep)
     }
 
-    /// Releases what [`Engine::network_attach`] set up (addresses, veths, rules).
+    /// Releases what [`Engine::network_attach`] set up (addresses, veths, rules, DNS).
     pub(crate) async fn network_detach(&self, id: &str) {
+        self.dns_stop(id);
         let _op = self.networks.ops.lock().await;
         self.networks.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
         let removed = match self.networks.update(|r| Ok(r.endpoints.remove(id).unwrap_or_default())) {
@@ -192,99 +281,90 @@ impl Engine {
                 Vec::new()
             }
         };
-        let path = self.netns_path(id);
-        let veths: Vec<String> = removed.iter().map(|e| e.veth.clone()).collect();
-        let _ = run_blocking(move || {
-            for v in veths {
-                if let Err(e) = netlink::link_delete(&v) {
-                    tracing::warn!(veth = %v, error = %e, "removing veth");
-                }
+        let registry = self.networks.snapshot();
+        for e in &removed {
+            if let Some(n) = registry.networks.get(&e.network_id) {
+                self.emit_network(&n.id, "disconnect", &n.name, &n.driver, Some(id));
             }
-            netns::remove(&path);
-        })
-        .await;
+        }
+        let path = self.netns_path(id);
+        let _ = run_blocking(move || netns::remove(&path)).await;
+        // With its process gone and the namespace unmounted, the kernel destroys the namespace and
+        // its veths; deleting them here as well (synchronously that costs ~20 ms of kernel time
+        // per link) is done off the container's exit path. Daemon stop finishes what is left.
+        let veths: Vec<String> = removed.iter().map(|e| e.veth.clone()).collect();
+        if !veths.is_empty() {
+            let mut lingering = self.networks.lingering.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            lingering.retain(|v| netlink::link_exists(v));
+            lingering.extend(veths.clone());
+            drop(lingering);
+            tokio::task::spawn_blocking(move || {
+                for v in veths {
+                    if let Err(e) = netlink::link_delete(&v) {
+                        tracing::debug!(veth = %v, error = %e, "removing veth");
+                    }
+                }
+            });
+        }
         if !removed.is_empty() {
             if let Err(e) = self.apply_firewall().await {
                 tracing::warn!(%id, error = %e, "reloading the ruleset");
             }
-            for ep in &removed {
-                self.refresh_peer_hosts(&ep.network_id, id);
-            }
         }
     }
+}
 
-    /// The hosts file of container `id`: its own address and names, `--add-host` entries, and
-    /// the other containers on its user-defined networks.
-    fn hosts_for(&self, record: &Record, net: Option<&NetworkRecord>) -> hosts::Hosts {
-        let reg = self.networks.snapshot();
-        let gateway = net.and_then(|n| n.gateway).map(|g| g.to_string()).unwrap_or_default();
-        let extra = record
-            .host
-            .net
-            .extra_hosts
-            .iter()
-            .filter_map(|h| h.split_once(':'))
-            .map(|(n, ip)| (n.to_string(), if ip == "host-gateway" { gateway.clone() } else { ip.to_string() }))
-            .collect();
-        let mine = reg.endpoints.get(&record.id).cloned().unwrap_or_default();
-        let own = mine.first().map(|e| (e.ip, vec![record.config.hostname.clone()]));
-        let mut peers = Vec::new();
-        for ep in &mine {
-            let user = reg.networks.get(&ep.network_id).is_some_and(|n| !n.is_predefined());
-            if !user {
-                continue;
-            }
-            for (cid, other) in reg.containers_on(&ep.network_id) {
-                if cid == &record.id {
-                    continue;
-                }
-                let mut names = Vec::new();
-                if let Ok(c) = self.containers.get(cid) {
-                    names.push(c.name());
-                }
-                names.extend(other.aliases.iter().cloned());
-                names.push(cid[..12.min(cid.len())].to_string());
-                peers.push((other.ip, names));
-            }
-        }
-        hosts::Hosts { extra, own, peers }
+/// A MAC address as `ip link` takes it, or dockerd's 400.
+fn parse_mac(m: &str) -> Result<String> {
+    let parts: Vec<&str> = m.split([':', '-']).collect();
+    let ok = parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
+    if !ok {
+        return Err(Error::InvalidArgument(format!("invalid MAC address: {m}")));
+    }
+    Ok(parts.join(":").to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_networks_order_and_primary() {
+        let mut r = crate::containers::record::sample(&"a".repeat(64), "x");
+        r.host.network_mode = "default".into();
+        assert_eq!(wanted_networks(&r), ["bridge"]);
+        r.host.network_mode = "front".into();
+        r.host.net.endpoints.insert("front".into(), Default::default());
+        r.host.net.endpoints.insert("back".into(), Default::default());
+        assert_eq!(wanted_networks(&r), ["front", "back"]);
+        r.host.net.primary_disconnected = true;
+        assert_eq!(wanted_networks(&r), ["back"]);
+        r.host.network_mode = "default".into();
+        r.host.net.primary_disconnected = false;
+        r.host.net.endpoints = [("default".to_string(), Default::default())].into();
+        assert_eq!(wanted_networks(&r), ["bridge"]);
+        r.host.network_mode = "none".into();
+        r.host.net.endpoints.clear();
+        assert!(wanted_networks(&r).is_empty());
     }
 
-    /// Writes `hosts` and `resolv.conf` of a starting container (over the defaults).
-    fn write_net_files(&self, record: &Record, net: Option<&NetworkRecord>, host_network: bool) -> Result<()> {
-        let dir = self.containers.container_dir(&record.id);
-        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        let n = &record.host.net;
-        let resolv = hosts::resolv_conf(&host_resolv, &n.dns, &n.dns_search, &n.dns_options, host_network);
-        let hosts_text = if host_network {
-            std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| hosts::DEFAULT_HOSTS.to_string())
-        } else {
-            self.hosts_for(record, net).render()
+    #[test]
+    fn macs_and_ifnames() {
+        assert_eq!(parse_mac("02:42:AC:11:00:09").unwrap(), "02:42:ac:11:00:09");
+        assert!(parse_mac("02:42:ac:11:00").is_err());
+        assert!(parse_mac("zz:42:ac:11:00:01").is_err());
+        let ep = |n: &str| Endpoint {
+            network_id: String::new(),
+            endpoint_id: String::new(),
+            ip: Ipv4Addr::LOCALHOST,
+            mac: String::new(),
+            veth: String::new(),
+            ifname: n.into(),
+            aliases: vec![],
+            ports: vec![],
         };
-        for (name, data) in [("hosts", hosts_text), ("resolv.conf", resolv)] {
-            let p = dir.join(name);
-            std::fs::write(&p, data).map_err(|e| Error::io(format!("writing {}", p.display()), e))?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites (in place: the files are bind-mounted) the hosts files of the other containers
-    /// on `network_id`, after `changed` joined or left it.
-    fn refresh_peer_hosts(&self, network_id: &str, changed: &str) {
-        let reg = self.networks.snapshot();
-        let user = reg.networks.get(network_id).is_some_and(|n| !n.is_predefined());
-        if !user {
-            return;
-        }
-        for (cid, _) in reg.containers_on(network_id) {
-            if cid == changed {
-                continue;
-            }
-            let Ok(c) = self.containers.get(cid) else { continue };
-            let text = self.hosts_for(&c.record(), reg.networks.get(network_id)).render();
-            if let Err(e) = std::fs::write(c.dir.join("hosts"), text) {
-                tracing::warn!(id = %cid, error = %e, "updating hosts file");
-            }
-        }
+        assert_eq!(free_ifname(&[]), "eth0");
+        assert_eq!(free_ifname(&[ep("eth1")]), "eth0");
+        assert_eq!(free_ifname(&[ep("eth0"), ep("eth1")]), "eth2");
     }
 }

@@ -73,6 +73,7 @@ impl Engine {
                 gateway: Some(gateway),
                 ip_range,
                 internal: req.internal.unwrap_or(false),
+                attachable: req.attachable.unwrap_or(false),
                 labels: req.labels.clone().unwrap_or_default().into_iter().collect(),
                 options: options.clone(),
             };
@@ -82,6 +83,7 @@ impl Engine {
         if let Err(e) = self.apply_firewall().await {
             tracing::warn!(error = %e, "reloading the ruleset");
         }
+        self.emit_network(&id, "create", &name, &driver, None);
         Ok(NetworkCreateResponse { id, warning: String::new() })
     }
 }

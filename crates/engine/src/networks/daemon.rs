@@ -24,6 +24,7 @@ fn predefined(name: &str, driver: &str) -> NetworkRecord {
         gateway: None,
         ip_range: None,
         internal: false,
+        attachable: false,
         labels: Default::default(),
         options: Default::default(),
     }
@@ -92,6 +93,8 @@ impl Engine {
             return Ok(());
         }
         self.networks.touched.store(true, std::sync::atomic::Ordering::SeqCst);
+        let restored: Vec<String> =
+            reg.endpoints.iter().filter(|(_, e)| !e.is_empty()).map(|(c, _)| c.clone()).collect();
         run_blocking(move || {
             for (c, eps) in stale {
                 for e in eps {
@@ -118,18 +121,34 @@ impl Engine {
             // After a crash with nothing left running: no rule or bridge of ours stays.
             self.networks_shutdown().await;
         }
+        // The embedded DNS servers died with the previous daemon: serve the names again.
+        for id in restored {
+            if let Ok(c) = self.containers.get(&id) {
+                self.dns_refresh(&c.record()).await;
+            }
+        }
         Ok(())
     }
 
     /// At daemon stop: when no container has an endpoint any more, removes our bridges and
     /// our nftables table (running containers keep theirs: live restore).
     pub(crate) async fn networks_shutdown(&self) {
+        let lingering =
+            std::mem::take(&mut *self.networks.lingering.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let _ = run_blocking(move || {
+            for v in lingering {
+                let _ = netlink::link_delete(&v);
+            }
+        })
+        .await;
         let reg = self.networks.snapshot();
         let touched = self.networks.touched.load(std::sync::atomic::Ordering::SeqCst);
         if !touched || reg.endpoints.values().any(|e| !e.is_empty()) {
             return;
         }
         let table = self.config.nft_table.clone();
+        self.networks.ready_bridges.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        *self.networks.last_ruleset.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         let _ = run_blocking(move || {
             for n in reg.networks.values().filter(|n| n.driver == "bridge" && !n.device.is_empty()) {
                 if let Err(e) = netlink::link_delete(&n.device) {
@@ -143,10 +162,30 @@ impl Engine {
         .await;
     }
 
-    /// Loads the ruleset for the current registry.
+    /// Loads the ruleset for the current registry, unless it is the one last loaded (a
+    /// container without published ports changes nothing).
     pub(crate) async fn apply_firewall(&self) -> Result<()> {
         self.networks.touched.store(true, std::sync::atomic::Ordering::SeqCst);
         let script = self.networks.snapshot().ruleset(&self.config.nft_table).render();
-        run_blocking(move || nft::apply(&script)).await?.map_err(kernel_err)
+        let last = || self.networks.last_ruleset.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last().as_deref() == Some(script.as_str()) {
+            return Ok(());
+        }
+        let s = script.clone();
+        let applied = run_blocking(move || nft::apply(&s)).await?.map_err(kernel_err);
+        *last() = applied.is_ok().then_some(script);
+        applied
+    }
+
+    /// Creates and configures bridge `device` once per daemon run (or again when it is gone).
+    pub(crate) async fn ensure_bridge(&self, device: &str, cidr: String) -> Result<()> {
+        let ready = || self.networks.ready_bridges.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if ready().contains(device) && netlink::link_exists(device) {
+            return Ok(());
+        }
+        let d = device.to_string();
+        run_blocking(move || netlink::bridge_ensure(&d, &cidr, 1500)).await?.map_err(kernel_err)?;
+        ready().insert(device.to_string());
+        Ok(())
     }
 }

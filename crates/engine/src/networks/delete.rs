@@ -24,6 +24,8 @@ impl Engine {
         })?;
         let device = net.device.clone();
         run_blocking(move || netlink::link_delete(&device)).await?.map_err(super::kernel_err)?;
-        self.apply_firewall().await
+        self.apply_firewall().await?;
+        self.emit_network(&net.id, "destroy", &net.name, &net.driver, None);
+        Ok(())
     }
 }

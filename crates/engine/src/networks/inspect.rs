@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use berth_api_types::models::{EndpointResource, EndpointSettings, NetworkInspect, NetworkSettings, PortBinding};
+use berth_api_types::models::{
+    EndpointIpamConfig, EndpointResource, EndpointSettings, NetworkInspect, NetworkSettings, PortBinding,
+};
 
 use crate::containers::record::Record;
 use crate::{Engine, Error, Result};
@@ -46,26 +48,45 @@ impl Engine {
         })
     }
 
-    /// A container's `NetworkSettings` as dockerd reports them: one entry per network with the
-    /// address, gateway and MAC while it runs, and its published ports.
+    /// A container's `NetworkSettings` as dockerd reports them: one entry per network it is on
+    /// (or will join at start) with the address, gateway and MAC while it runs, and its
+    /// published ports.
     pub(crate) fn container_network_settings(&self, r: &Record) -> NetworkSettings {
         let reg = self.networks.snapshot();
         let mut networks = HashMap::new();
         let mut ports: HashMap<String, Option<Vec<PortBinding>>> =
             r.config.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
         let eps = reg.endpoints.get(&r.id).cloned().unwrap_or_default();
+        let name = self.containers.get(&r.id).map(|c| c.name()).unwrap_or_else(|_| r.name.clone());
+        let short = r.id[..12.min(r.id.len())].to_string();
+        let service = r.config.labels.get(super::dns::COMPOSE_SERVICE_LABEL).cloned();
         for ep in &eps {
             let Some(n) = reg.networks.get(&ep.network_id) else { continue };
+            let req = r.host.net.request(&n.name, &n.id).cloned().unwrap_or_default();
+            let dns_names = (!n.is_predefined()).then(|| {
+                let mut v = vec![name.clone(), short.clone()];
+                v.extend(ep.aliases.iter().cloned());
+                v.extend(service.clone());
+                v.dedup();
+                v
+            });
             networks.insert(
                 n.name.clone(),
                 EndpointSettings {
+                    ipam_config: ipam_config(&req),
+                    links: (!r.host.net.links.is_empty() && n.name == "bridge").then(|| r.host.net.links.clone()),
+                    mac_address: Some(ep.mac.clone()),
+                    aliases: (!n.is_predefined()).then(|| ep.aliases.clone()),
+                    driver_opts: None,
                     network_id: Some(n.id.clone()),
                     endpoint_id: Some(ep.endpoint_id.clone()),
                     gateway: n.gateway.map(|g| g.to_string()),
                     ip_address: Some(ep.ip.to_string()),
                     ip_prefix_len: n.subnet.map(|s| i64::from(s.prefix)),
-                    mac_address: Some(ep.mac.clone()),
-                    aliases: (!ep.aliases.is_empty()).then(|| ep.aliases.clone()),
+                    ipv6_gateway: Some(String::new()),
+                    global_ipv6_address: Some(String::new()),
+                    global_ipv6_prefix_len: Some(0),
+                    dns_names,
                     ..Default::default()
                 },
             );
@@ -78,11 +99,33 @@ impl Engine {
             }
         }
         if eps.is_empty() {
+            // Not running: the networks it will join, without addresses (as dockerd shows them).
+            let mut wanted = super::attach::wanted_networks(r);
             let mode = r.host.network_mode.as_str();
-            let name = if mode == "default" { "bridge" } else { mode };
-            if let Some(n) = reg.find(name).filter(|_| !name.starts_with("container:")) {
-                networks
-                    .insert(n.name.clone(), EndpointSettings { network_id: Some(n.id.clone()), ..Default::default() });
+            if mode == "host" || mode == "none" {
+                wanted.push(mode.to_string());
+            }
+            for key in wanted {
+                let Some(n) = reg.find(&key) else { continue };
+                let req = r.host.net.request(&n.name, &n.id).cloned().unwrap_or_default();
+                networks.insert(
+                    n.name.clone(),
+                    EndpointSettings {
+                        ipam_config: ipam_config(&req),
+                        links: None,
+                        aliases: (!req.aliases.is_empty()).then(|| req.aliases.clone()),
+                        mac_address: Some(req.mac.clone().unwrap_or_default()),
+                        network_id: Some(n.id.clone()),
+                        endpoint_id: Some(String::new()),
+                        gateway: Some(String::new()),
+                        ip_address: Some(String::new()),
+                        ip_prefix_len: Some(0),
+                        ipv6_gateway: Some(String::new()),
+                        global_ipv6_address: Some(String::new()),
+                        global_ipv6_prefix_len: Some(0),
+                        ..Default::default()
+                    },
+                );
             }
         }
         let sandbox = self.networks.netns_dir.join(&r.id);
@@ -93,4 +136,9 @@ impl Engine {
             networks: Some(networks),
         }
     }
+}
+
+/// `IPAMConfig` of an endpoint: the requested address, or null.
+fn ipam_config(req: &super::settings::EndpointRequest) -> Option<EndpointIpamConfig> {
+    req.ipv4.as_ref().map(|ip| EndpointIpamConfig { ipv4_address: Some(ip.clone()), ..Default::default() })
 }

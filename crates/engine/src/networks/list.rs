@@ -36,7 +36,7 @@ pub fn summary(n: &NetworkRecord) -> Network {
         driver: Some(n.driver.clone()),
         ipam: Some(Ipam { driver: Some("default".into()), config: Some(ipam_config), options: None }),
         internal: Some(n.internal),
-        attachable: Some(false),
+        attachable: Some(n.attachable),
         ingress: Some(false),
         config_only: Some(false),
         options: Some(n.options.clone().into_iter().collect()),

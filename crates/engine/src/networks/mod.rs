@@ -3,14 +3,20 @@
 //!
 //! The container lifecycle calls in here when a container starts ([`Engine::network_attach`]:
 //! which namespace it gets, and what goes into its /etc/hosts and /etc/resolv.conf) and when
-//! its process is gone ([`Engine::network_detach`]). Plans come from `berth-net`; the kernel is
+//! its process is gone ([`Engine::network_detach`]); connect and disconnect add and remove
+//! endpoints of running containers. Containers on user-defined networks get an embedded DNS
+//! server ([`dns`]). Plans come from `berth-net`; the kernel is
 //! changed through `berth-kernel` only. State is the [`registry::Registry`] under
 //! `<data-root>/network/`.
 
 mod attach;
+mod connect;
 mod create;
 mod daemon;
 mod delete;
+mod disconnect;
+pub mod dns;
+mod etc_files;
 mod inspect;
 pub mod list;
 mod prune;
@@ -44,6 +50,17 @@ pub(crate) struct Networks {
     held: std::sync::Mutex<HashMap<String, Vec<attach::HeldPort>>>,
     /// Whether this run changed the kernel (so a stop may remove bridges and the table).
     touched: std::sync::atomic::AtomicBool,
+    /// Bridges set up by this run (skipped on later attaches).
+    ready_bridges: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Host ends of veths released by containers that exited (deleted in the background; daemon
+    /// stop makes sure none is left).
+    lingering: std::sync::Mutex<Vec<String>>,
+    /// The ruleset last loaded (an unchanged one is not loaded again).
+    last_ruleset: std::sync::Mutex<Option<String>>,
+    /// Names served by the embedded DNS servers.
+    dns: std::sync::Arc<berth_net::dns::NameTable>,
+    /// The embedded DNS server task of each container on a user-defined network.
+    dns_tasks: std::sync::Mutex<HashMap<String, tokio::task::AbortHandle>>,
 }
 
 impl Networks {
@@ -57,6 +74,11 @@ impl Networks {
             ops: tokio::sync::Mutex::new(()),
             held: std::sync::Mutex::new(HashMap::new()),
             touched: std::sync::atomic::AtomicBool::new(false),
+            ready_bridges: Default::default(),
+            last_ruleset: Default::default(),
+            lingering: Default::default(),
+            dns: Default::default(),
+            dns_tasks: std::sync::Mutex::new(HashMap::new()),
         })
     }
 

@@ -33,6 +33,8 @@ pub struct NetworkRecord {
     #[serde(default)]
     pub internal: bool,
     #[serde(default)]
+    pub attachable: bool,
+    #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
@@ -126,6 +128,11 @@ impl Registry {
         used
     }
 
+    /// The endpoint of container `id` on `network_id`.
+    pub fn endpoint(&self, id: &str, network_id: &str) -> Option<&Endpoint> {
+        self.endpoints.get(id)?.iter().find(|e| e.network_id == network_id)
+    }
+
     /// Container ids with an endpoint on `network_id`.
     pub fn containers_on(&self, network_id: &str) -> Vec<(&String, &Endpoint)> {
         self.endpoints
@@ -188,6 +195,7 @@ mod tests {
                 gateway: Some(Ipv4Addr::new(10, 1, 0, 1)),
                 ip_range: None,
                 internal: false,
+                attachable: false,
                 labels: BTreeMap::new(),
                 options: BTreeMap::new(),
             },

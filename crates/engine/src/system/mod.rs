@@ -1,5 +1,6 @@
-//! System operations: version and info.
+//! System operations: version, info and disk usage (`df`).
 
+mod df;
 mod info;
 pub(crate) use info::ensure_engine_id;
 mod version;

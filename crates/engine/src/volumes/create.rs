@@ -50,6 +50,8 @@ impl Engine {
         check_options(name, &options)?;
         let _g = self.volumes.lock();
         if let Some(v) = self.volumes.get(name) {
+            // dockerd reports a create for an existing volume too.
+            self.emit_volume(name, "create");
             return Ok(v);
         }
         let v = VolumeRecord::new(name, labels, options, anonymous);
@@ -57,6 +59,7 @@ impl Engine {
             let _ = self.volumes.remove(name);
             return Err(e);
         }
+        self.emit_volume(name, "create");
         Ok(v)
     }
 }

@@ -15,6 +15,8 @@ impl Engine {
         if !users.is_empty() {
             return Err(Error::Conflict(format!("remove {name}: volume is in use - [{}]", users.join(", "))));
         }
-        self.volumes.remove(name)
+        self.volumes.remove(name)?;
+        self.emit_volume(name, "destroy");
+        Ok(())
     }
 }

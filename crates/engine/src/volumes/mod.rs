@@ -11,6 +11,7 @@
 //! No `unsafe` and no direct kernel calls: driver-option mounts go through `berth-kernel`, and
 //! mounts into a container are OCI spec entries that the runtime performs.
 
+mod active;
 mod copyup;
 mod create;
 mod delete;
@@ -18,6 +19,7 @@ mod inspect;
 mod list;
 mod mounts;
 mod prune;
+pub mod requested;
 pub mod spec;
 pub mod store;
 

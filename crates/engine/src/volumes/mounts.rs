@@ -119,6 +119,7 @@ impl Engine {
                     if m.copy {
                         self.volume_copy_up(&record.id, &m.source, &m.destination)?;
                     }
+                    self.emit_volume_mount(record, m);
                     options.push("rbind".to_string());
                     options.push("rprivate".to_string());
                     ("bind", data)
@@ -208,8 +209,9 @@ impl Engine {
             if self.volumes.get(&m.source).is_none() || !self.volume_users(&m.source, Some(&record.id)).is_empty() {
                 continue;
             }
-            if let Err(e) = self.volumes.remove(&m.source) {
-                tracing::warn!(volume = %m.source, error = %e, "removing anonymous volume");
+            match self.volumes.remove(&m.source) {
+                Ok(()) => self.emit_volume(&m.source, "destroy"),
+                Err(e) => tracing::warn!(volume = %m.source, error = %e, "removing anonymous volume"),
             }
         }
         Ok(())

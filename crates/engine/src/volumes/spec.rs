@@ -237,6 +237,8 @@ pub fn parse_mount(m: &Mount) -> Result<MountPoint> {
             }
             mp.source = source;
             mp.anonymous = mp.source.is_empty();
+            // dockerd reports `--mount` volumes with the SELinux label mode "z".
+            mp.mode = "z".into();
             if let Some(vo) = &m.volume_options {
                 mp.copy = !vo.no_copy.unwrap_or(false);
                 mp.volume_labels = vo.labels.clone().unwrap_or_default().into_iter().collect();

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::protocol::{ExitStatus, ProcessState, Request, Response, ShimConfig};
+use super::protocol::{ExecRequest, ExitStatus, ProcessState, Request, Response, ShimConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShimError {
@@ -176,6 +176,27 @@ impl ShimClient {
             return Err(ShimError::Protocol(format!("unexpected response {resp:?}")));
         }
         Ok(conn)
+    }
+
+    /// Starts an exec'd process; returns its pid and, unless `req.detach`, its stdio stream
+    /// (framed as an attach stream; it closes once the process has exited).
+    pub async fn exec(&self, req: ExecRequest) -> Result<(i32, tokio::net::UnixStream), ShimError> {
+        match self.call(&Request::Exec(req)).await? {
+            (Response::State(s), conn) => Ok((s.pid, conn)),
+            (other, _) => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+        }
+    }
+
+    /// Pid and exit status of an exec'd process.
+    pub async fn exec_state(&self, exec_id: &str) -> Result<ProcessState, ShimError> {
+        match self.call(&Request::ExecState { exec_id: exec_id.to_string() }).await? {
+            (Response::State(s), _) => Ok(s),
+            (other, _) => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+        }
+    }
+
+    pub async fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> Result<(), ShimError> {
+        self.call_ok(&Request::ExecResize { exec_id: exec_id.to_string(), height, width }).await
     }
 
     pub async fn shutdown(&self) -> Result<(), ShimError> {

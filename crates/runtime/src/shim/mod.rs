@@ -2,7 +2,9 @@
 
 pub mod client;
 pub mod create;
+pub mod exec;
 pub mod jsonlog;
 pub mod protocol;
 pub mod server;
+mod server_exec;
 pub mod sockpath;

@@ -54,6 +54,36 @@ pub enum Request {
     },
     /// Asks the shim to exit once the container has exited and its state is collected.
     Shutdown,
+    /// Runs a process in the running container (`docker exec`), described by the OCI process
+    /// JSON at `process` (see [`crate::exec`]). Answered with [`Response::State`] (its pid);
+    /// then, unless `detach`, the connection carries its stdio like [`Request::Attach`] and
+    /// closes once the process has exited and its output is drained.
+    Exec(ExecRequest),
+    /// The pid and, once it has exited, the exit status of an exec'd process.
+    ExecState {
+        exec_id: String,
+    },
+    ExecResize {
+        exec_id: String,
+        height: u16,
+        width: u16,
+    },
+}
+
+/// What [`Request::Exec`] runs and how its stdio is wired.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExecRequest {
+    pub exec_id: String,
+    /// OCI `process` JSON file (args, env, cwd, user, capabilities, terminal).
+    pub process: std::path::PathBuf,
+    pub tty: bool,
+    /// Give the process a stdin pipe fed from the connection (else /dev/null).
+    pub stdin: bool,
+    /// Output is discarded and the connection closes after the answer.
+    pub detach: bool,
+    /// Initial terminal size (height, width) with a TTY.
+    #[serde(default)]
+    pub console_size: Option<(u16, u16)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

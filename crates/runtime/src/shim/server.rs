@@ -54,9 +54,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-type Fd = Rc<AsyncFd<OwnedFd>>;
+pub(super) type Fd = Rc<AsyncFd<OwnedFd>>;
 
-fn async_fd(fd: OwnedFd) -> std::io::Result<Fd> {
+pub(super) fn async_fd(fd: OwnedFd) -> std::io::Result<Fd> {
     let flags = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL)?;
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(flags))?;
@@ -67,7 +67,7 @@ fn async_fd(fd: OwnedFd) -> std::io::Result<Fd> {
     Ok(Rc::new(afd))
 }
 
-async fn fd_read(fd: &Fd, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) async fn fd_read(fd: &Fd, buf: &mut [u8]) -> std::io::Result<usize> {
     loop {
         let mut guard = fd.readable().await?;
         match guard.try_io(|f| nix::unistd::read(f.get_ref().as_raw_fd(), buf).map_err(Into::into)) {
@@ -77,7 +77,7 @@ async fn fd_read(fd: &Fd, buf: &mut [u8]) -> std::io::Result<usize> {
     }
 }
 
-async fn fd_write_all(fd: &Fd, mut data: &[u8]) -> std::io::Result<()> {
+pub(super) async fn fd_write_all(fd: &Fd, mut data: &[u8]) -> std::io::Result<()> {
     while !data.is_empty() {
         let mut guard = fd.writable().await?;
         match guard.try_io(|f| nix::unistd::write(f.get_ref(), data).map_err(Into::into)) {
@@ -95,10 +95,14 @@ struct Client {
     tx: mpsc::UnboundedSender<Vec<u8>>,
 }
 
-struct State {
-    cfg: ShimConfig,
+pub(super) struct State {
+    pub(super) cfg: ShimConfig,
     pid: i32,
-    exit: Option<ExitStatus>,
+    pub(super) exit: Option<ExitStatus>,
+    /// Processes started by `docker exec`.
+    pub(super) execs: super::server_exec::Execs,
+    /// The container's cgroup path (from its spec): OOM kills, thawing a killed paused container.
+    cgroup: Option<String>,
     clients: Vec<Client>,
     writers: Vec<tokio::task::JoinHandle<()>>,
     waiters: Vec<oneshot::Sender<ExitStatus>>,
@@ -109,7 +113,7 @@ struct State {
     start_pending: bool,
 }
 
-type Shared = Rc<RefCell<State>>;
+pub(super) type Shared = Rc<RefCell<State>>;
 
 /// Entry point of `berth-shim <shim.json>`.
 pub fn run(config_path: &Path) -> Result<(), ServerError> {
@@ -162,7 +166,7 @@ fn setup(cfg: &ShimConfig) -> Result<Setup, ServerError> {
     Ok(Setup { pid: started.pid, started, listener })
 }
 
-fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(8 + payload.len());
     f.extend_from_slice(&[stream, 0, 0, 0]);
     f.extend_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -223,15 +227,24 @@ fn exit_code(ws: WaitStatus) -> Option<i32> {
     }
 }
 
-/// Reaps every child that has exited; returns the init's exit code once seen.
-fn reap(init: i32) -> Option<i32> {
+/// Reaps every child that has exited; returns the init's exit code once seen. Exits of exec'd
+/// processes are recorded in `state`.
+fn reap(init: i32, state: Option<&Shared>) -> Option<i32> {
     let mut code = None;
     loop {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) | Err(_) => return code,
             Ok(ws) => {
-                if ws.pid().map(|p| p.as_raw()) == Some(init) {
+                let pid = ws.pid().map(|p| p.as_raw());
+                if pid == Some(init) {
                     code = exit_code(ws).or(code);
+                } else if let (Some(st), Some(pid), Some(c)) = (state, pid, exit_code(ws)) {
+                    let status = ExitStatus {
+                        code: c,
+                        finished_at: jsonlog::rfc3339_nano(chrono::Utc::now()),
+                        oom_killed: false,
+                    };
+                    st.borrow_mut().execs.reaped(pid, &status);
                 }
             }
         }
@@ -250,6 +263,8 @@ async fn serve(
         cfg: cfg.clone(),
         pid: started.pid,
         exit: None,
+        execs: Default::default(),
+        cgroup: container_cgroup(&cfg),
         clients: Vec::new(),
         writers: Vec::new(),
         waiters: Vec::new(),
@@ -295,12 +310,16 @@ async fn serve(
 
     // Wait for the init to exit (check once first: it may already have).
     let code = loop {
-        if let Some(code) = reap(started.pid) {
+        if let Some(code) = reap(started.pid, Some(&state)) {
             break code;
         }
         sigchld.recv().await;
     };
-    let status = ExitStatus { code, finished_at: jsonlog::rfc3339_nano(chrono::Utc::now()), oom_killed: false };
+    let status = ExitStatus {
+        code,
+        finished_at: jsonlog::rfc3339_nano(chrono::Utc::now()),
+        oom_killed: oom_killed(state.borrow().cgroup.as_deref()),
+    };
     if let Ok(json) = serde_json::to_vec(&status) {
         if let Err(e) = write_atomic(&cfg.state_dir.join("exit"), &json) {
             tracing::error!("writing exit file: {e}");
@@ -314,6 +333,7 @@ async fn serve(
     let writers = {
         let mut st = state.borrow_mut();
         st.exit = Some(status.clone());
+        st.execs.container_exited(&status.finished_at);
         if let Some(log) = st.log.as_mut() {
             let _ = log.sync();
         }
@@ -325,22 +345,38 @@ async fn serve(
     for w in writers {
         let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
     }
+    // Everything this shim owns on disk (runtime state, cgroup, socket path) is gone before a
+    // waiter hears of the exit: berthd may start the container again at once, with a new shim
+    // on the same paths, and nothing of this run may touch those afterwards.
+    if let Err(e) = create::delete(&cfg) {
+        tracing::error!("deleting container: {e}");
+    }
+    reap(started.pid, None);
+    acceptor.abort();
+    let _ = std::fs::remove_file(&sock_path);
     let waiters = std::mem::take(&mut state.borrow_mut().waiters);
     for w in waiters {
         let _ = w.send(status.clone());
     }
-    if let Err(e) = create::delete(&cfg) {
-        tracing::error!("deleting container: {e}");
-    }
-    reap(started.pid);
-    // Let responses already queued go out before the socket disappears.
+    // Let the connections already accepted send their responses before the process exits.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    acceptor.abort();
-    let _ = std::fs::remove_file(&sock_path);
     Ok(())
 }
 
-async fn respond(w: &mut tokio::net::unix::OwnedWriteHalf, resp: &Response) -> std::io::Result<()> {
+fn container_cgroup(cfg: &ShimConfig) -> Option<String> {
+    let spec = oci_spec::runtime::Spec::load(cfg.bundle.join("config.json")).ok()?;
+    let path = spec.linux().as_ref()?.cgroups_path().clone()?;
+    Some(path.to_string_lossy().into_owned())
+}
+
+/// Whether the kernel's OOM killer killed a process of the container (read before the runtime
+/// deletes its cgroup).
+fn oom_killed(cgroup: Option<&str>) -> bool {
+    let root = Path::new(berth_kernel::cgroup::CGROUP_ROOT);
+    cgroup.is_some_and(|p| berth_kernel::cgroup_stats::oom_kill_count(root, p) > 0)
+}
+
+pub(super) async fn respond(w: &mut tokio::net::unix::OwnedWriteHalf, resp: &Response) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(resp).map_err(std::io::Error::other)?;
     line.push(b'\n');
     w.write_all(&line).await
@@ -402,6 +438,12 @@ async fn handle(state: Shared, conn: UnixStream) {
             return;
         }
         Request::Shutdown => Response::Ok,
+        Request::Exec(req) => {
+            super::server_exec::exec(state, req, reader, w).await;
+            return;
+        }
+        Request::ExecState { exec_id } => state.borrow().execs.state(&exec_id),
+        Request::ExecResize { exec_id, height, width } => state.borrow().execs.resize(&exec_id, height, width),
     };
     let _ = respond(&mut w, &resp).await;
 }
@@ -434,7 +476,18 @@ fn signal_init(state: &Shared, signal: i32) -> Response {
         Err(_) => return Response::Error { message: format!("invalid signal: {signal}") },
     };
     match nix::sys::signal::kill(Pid::from_raw(st.pid), sig) {
-        Ok(()) => Response::Ok,
+        Ok(()) => {
+            // A frozen (paused) container only dies once thawed.
+            let root = Path::new(berth_kernel::cgroup::CGROUP_ROOT);
+            if let (Some(nix::sys::signal::Signal::SIGKILL), Some(cg)) = (sig, st.cgroup.as_deref()) {
+                if berth_kernel::cgroup_limits::is_frozen(root, cg) {
+                    if let Err(e) = berth_kernel::cgroup_limits::freeze(root, cg, false) {
+                        return Response::Error { message: format!("thawing killed container: {e}") };
+                    }
+                }
+            }
+            Response::Ok
+        }
         Err(e) => Response::Error { message: format!("signalling container: {e}") },
     }
 }

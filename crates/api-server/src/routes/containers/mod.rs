@@ -2,8 +2,10 @@
 //! grouped in `lifecycle.rs` (create, start, stop, kill, restart, wait, delete, rename, resize),
 //! `query.rs` (list, inspect, top) and `streams.rs` (logs, attach).
 
+mod archive;
 mod lifecycle;
 mod query;
+mod resources;
 mod streams;
 
 use axum::http::Uri;
@@ -24,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/json", get(query::list))
         .route("/containers/{id}/json", get(query::inspect))
         .route("/containers/{id}/top", get(query::top))
+        .route("/containers/{id}/stats", get(resources::stats))
+        .route("/containers/{id}/update", post(resources::update))
+        .route("/containers/{id}/pause", post(resources::pause))
+        .route("/containers/{id}/unpause", post(resources::unpause))
         .route("/containers/{id}/start", post(lifecycle::start))
         .route("/containers/{id}/stop", post(lifecycle::stop))
         .route("/containers/{id}/restart", post(lifecycle::restart))
@@ -33,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/{id}/resize", post(lifecycle::resize))
         .route("/containers/{id}/logs", get(streams::logs))
         .route("/containers/{id}/attach", post(streams::attach))
+        .route("/containers/{id}/archive", get(archive::get_archive).head(archive::head).put(archive::put))
+        .route("/containers/{id}/export", get(archive::export))
         .route("/containers/{id}", delete(lifecycle::remove))
 }
 
@@ -49,6 +57,7 @@ pub fn parse_create_body(body: &[u8]) -> Result<ContainerCreateBody, ApiError> {
     }
     let bad = |e: serde_json::Error| ApiError::bad_request(format!("invalid JSON in request body: {e}"));
     let mut value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    check_restart_policy_name(value.pointer("/HostConfig/RestartPolicy/Name"))?;
     // Docker's strslice: `"Cmd": "echo hi"` means `["echo hi"]` (likewise Entrypoint).
     if let Some(obj) = value.as_object_mut() {
         for key in ["Cmd", "Entrypoint"] {
@@ -59,6 +68,17 @@ pub fn parse_create_body(body: &[u8]) -> Result<ContainerCreateBody, ApiError> {
         }
     }
     serde_json::from_value(value).map_err(bad)
+}
+
+/// dockerd's 400 for an unknown `RestartPolicy.Name` (the wire enum would only say "unknown
+/// variant"); used by create and update.
+pub fn check_restart_policy_name(name: Option<&serde_json::Value>) -> Result<(), ApiError> {
+    match name.and_then(serde_json::Value::as_str) {
+        Some(n) if !["", "no", "always", "unless-stopped", "on-failure"].contains(&n) => {
+            Err(ApiError::bad_request(format!("invalid restart policy '{n}'")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Go's `strconv.Atoi` with its error text.

@@ -24,6 +24,7 @@ pub async fn top(State(engine): State<AppState>, Path(id): Path<String>, uri: Ur
 /// Fields dockerd always prints as `null` when unset, which the stub models would omit.
 const NULL_FIELDS: &[&str] = &["ExecIDs"];
 const NULL_CONFIG_FIELDS: &[&str] = &["Volumes", "Entrypoint", "OnBuild", "Cmd"];
+const NULL_HOST_CONFIG_FIELDS: &[&str] = &["PidsLimit", "MemorySwappiness", "DeviceCgroupRules", "DeviceRequests"];
 
 pub async fn inspect(State(engine): State<AppState>, Path(id): Path<String>, uri: Uri) -> Result<Response, ApiError> {
     let _q: InspectQuery = query(&uri)?;
@@ -45,6 +46,11 @@ fn fill_nulls(v: &mut serde_json::Value) {
             o.entry(*k).or_insert(serde_json::Value::Null);
         }
     }
+    if let Some(o) = v.get_mut("HostConfig").and_then(|c| c.as_object_mut()) {
+        for k in NULL_HOST_CONFIG_FIELDS {
+            o.entry(*k).or_insert(serde_json::Value::Null);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +63,8 @@ mod tests {
         assert!(v.as_object().unwrap().contains_key("ExecIDs"));
         assert!(v["Config"].as_object().unwrap().contains_key("Entrypoint"));
         assert_eq!(v["Config"]["Cmd"][0], "a");
+        let mut v = serde_json::json!({"HostConfig": {"Memory": 0}});
+        super::fill_nulls(&mut v);
+        assert!(v["HostConfig"].as_object().unwrap().contains_key("PidsLimit"), "unlimited pids show as null");
     }
 }

@@ -1,20 +1,31 @@
 //! `berth container ...` verbs.
 
 pub mod attach;
+pub mod commit;
+pub mod cp;
 pub mod create;
+pub mod exec;
+pub mod export;
 pub mod inspect;
 pub mod kill;
 pub mod logs;
 pub mod ls;
 pub mod mount_opts;
 pub mod opts;
+pub mod opts_resources;
+pub mod opts_security;
+pub mod pause;
+pub mod opts_lifecycle;
+pub mod opts_network;
 pub mod port;
 pub mod rename;
 pub mod restart;
 pub mod rm;
 pub mod run;
 pub mod start;
+pub mod stats;
 pub mod stop;
 pub mod stream;
 pub mod top;
+pub mod update;
 pub mod wait;

@@ -68,6 +68,18 @@ pub struct ContainerOpts {
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
+    /// Restart policy and healthcheck flags.
+    #[command(flatten)]
+    pub lifecycle: super::opts_lifecycle::LifecycleOpts,
+    /// Networking flags (--network-alias, --ip, --dns, --add-host, --link, -P, ...)
+    #[command(flatten)]
+    pub net: super::opts_network::NetworkOpts,
+    /// Capabilities, privileged, security options, devices, sysctls, namespaces, init
+    #[command(flatten)]
+    pub security: super::opts_security::SecurityOpts,
+    /// Memory, CPU, pids, blkio limits, ulimits, shm size
+    #[command(flatten)]
+    pub resources: super::opts_resources::CreateResourceOpts,
     /// Print usage
     #[arg(long = "help", action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -79,7 +91,7 @@ pub struct ContainerOpts {
     pub command: Vec<String>,
 }
 
-fn read_lines(path: &str) -> Result<Vec<String>, CliError> {
+pub fn read_lines(path: &str) -> Result<Vec<String>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::new(125, format!("open {path}: {e}")))?;
     Ok(text
         .lines()
@@ -182,7 +194,7 @@ impl ContainerOpts {
         }
         let (binds, anon_volumes) = super::mount_opts::split_volumes(&self.volume)?;
         let mounts = self.mount.iter().map(|m| super::mount_opts::parse_mount(m)).collect::<Result<Vec<_>, _>>()?;
-        let host_config = HostConfig {
+        let mut host_config = HostConfig {
             auto_remove: Some(self.rm),
             binds: (!binds.is_empty()).then_some(binds),
             mounts: (!mounts.is_empty()).then_some(mounts),
@@ -193,7 +205,9 @@ impl ContainerOpts {
             port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
             ..Default::default()
         };
-        Ok(ContainerCreateBody {
+        self.security.apply(&mut host_config)?;
+        self.resources.apply(&mut host_config)?;
+        let mut body = ContainerCreateBody {
             hostname: self.hostname.clone(),
             user: self.user.clone(),
             attach_stdin: Some(a_in),
@@ -212,7 +226,10 @@ impl ContainerOpts {
             host_config: Some(host_config),
             volumes: (!anon_volumes.is_empty()).then_some(anon_volumes),
             ..Default::default()
-        })
+        };
+        self.lifecycle.apply(&mut body, self.rm)?;
+        self.net.apply(&mut body, self.network.as_deref())?;
+        Ok(body)
     }
 }
 

@@ -1,12 +1,15 @@
 //! `berth image ...` verbs.
 
+pub mod build;
 pub mod history;
 pub mod import;
 pub mod inspect;
 pub mod load;
+pub mod prune;
 pub mod ls;
 pub mod pull;
 pub mod push;
 pub mod rm;
 pub mod save;
+pub mod search;
 pub mod tag;

@@ -40,7 +40,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
     if let Some(p) = &a.platform {
         opts = opts.platform(p);
     }
-    let creds = super::push::credentials_for(&name);
+    let creds = crate::commands::registry::config::credentials_for(&name);
     let mut stream = c.docker.create_image(Some(opts.build()), None, creds);
     while let Some(msg) = stream.next().await {
         let info = msg?;

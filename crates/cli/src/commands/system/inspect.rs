@@ -28,6 +28,7 @@ pub struct Args {
 pub enum Kind {
     Container,
     Image,
+    Network,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
         match self {
             Kind::Container => crate::commands::container::inspect::path(name, size),
             Kind::Image => format!("/images/{}/json", query_escape(name)),
+            Kind::Network => format!("/networks/{}", query_escape(name)),
         }
     }
 }
@@ -107,6 +109,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
         None | Some("") => &[Kind::Container, Kind::Image],
         Some("container") => &[Kind::Container],
         Some("image") => &[Kind::Image],
+        Some("network") => &[Kind::Network],
         Some(t) => return Err(CliError::new(1, format!("\"{t}\" is not a valid value for --type"))),
     };
     inspect_objects(c, &a.names, a.format.as_deref(), kinds, a.size).await

@@ -1,5 +1,7 @@
 //! `berth version`, `berth info`, and the type-agnostic `berth inspect`.
 
+pub mod df;
+pub mod events;
 pub mod info;
 pub mod inspect;
 pub mod version;
