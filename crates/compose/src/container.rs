@@ -36,6 +36,9 @@ pub struct CreatePlan {
     pub body: ContainerCreateBody,
     /// (daemon network name, endpoint settings) to connect after create.
     pub connect: Vec<(String, EndpointSettings)>,
+    /// (absolute target path, content) of `environment:`/`content:` secrets and configs, to
+    /// copy into the container after create (as Compose does, with `PUT /archive`).
+    pub inject: Vec<(String, String)>,
 }
 
 fn endpoint(svc: &Service, key: &str) -> EndpointSettings {
@@ -139,11 +142,15 @@ pub fn create_plan(
             },
         }
     }
+    let mut inject = Vec::new();
     for (fm, objs) in
         svc.secrets.iter().map(|f| (f, &project.secrets)).chain(svc.configs.iter().map(|f| (f, &project.configs)))
     {
-        if let Some(file) = objs.get(&fm.source).and_then(|o| o.file.clone()) {
+        let Some(obj) = objs.get(&fm.source) else { continue };
+        if let Some(file) = &obj.file {
             binds.push(format!("{file}:{}:ro", fm.target));
+        } else if let Some(content) = obj.inline_content() {
+            inject.push((fm.target.clone(), content.to_string()));
         }
     }
 
@@ -232,7 +239,7 @@ pub fn create_plan(
         networking_config,
         ..Default::default()
     };
-    CreatePlan { name, body, connect }
+    CreatePlan { name, body, connect, inject }
 }
 
 /// A random-enough suffix for one-off container names (time and pid; no crypto needed).

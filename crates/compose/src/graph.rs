@@ -16,6 +16,29 @@ pub fn order(project: &Project) -> Result<Vec<String>> {
     Ok(done)
 }
 
+/// The services that must restart when `changed` were restarted or recreated by compose:
+/// transitively, those that depend on one of them with `depends_on.<dep>.restart: true`
+/// (not including `changed` themselves), in start order.
+pub fn restart_dependents(project: &Project, changed: &[String]) -> Vec<String> {
+    let mut hit: BTreeSet<String> = changed.iter().cloned().collect();
+    let mut out = BTreeSet::new();
+    loop {
+        let more: Vec<String> = project
+            .services
+            .iter()
+            .filter(|(name, _)| !hit.contains(*name))
+            .filter(|(_, s)| s.depends_on.iter().any(|(dep, d)| d.restart && hit.contains(dep)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        hit.extend(more.iter().cloned());
+        out.extend(more);
+    }
+    order(project).unwrap_or_default().into_iter().filter(|s| out.contains(s)).collect()
+}
+
 fn visit(project: &Project, name: &str, done: &mut Vec<String>, stack: &mut Vec<String>) -> Result<()> {
     if done.iter().any(|d| d == name) {
         return Ok(());
@@ -79,6 +102,20 @@ mod tests {
         assert_eq!(order(&p).unwrap(), vec!["admin", "cache", "db", "api", "web"]);
         let deps: Vec<_> = with_dependencies(&p, &["api".into()]).into_iter().collect();
         assert_eq!(deps, vec!["api", "cache", "db"]);
+    }
+
+    #[test]
+    fn restart_dependents_follow_restart_true_only() {
+        let mut p = project(&[("web", &["api"]), ("api", &["db"]), ("db", &[]), ("worker", &["db"]), ("ui", &["web"])]);
+        for (svc, dep) in [("api", "db"), ("web", "api")] {
+            if let Some(d) = p.services.get_mut(svc).and_then(|s| s.depends_on.get_mut(dep)) {
+                d.restart = true;
+            }
+        }
+        // worker depends on db without restart; ui depends on web without restart.
+        assert_eq!(restart_dependents(&p, &["db".into()]), vec!["api", "web"]);
+        assert_eq!(restart_dependents(&p, &["api".into()]), vec!["web"]);
+        assert!(restart_dependents(&p, &["web".into()]).is_empty());
     }
 
     #[test]

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 use crate::model::{Project, Service};
 
 pub const PROJECT: &str = "com.docker.compose.project";
@@ -35,15 +33,10 @@ pub fn oneoff_name(project: &str, service: &str, suffix: &str) -> String {
     format!("{project}-{service}-run-{suffix}")
 }
 
-/// The hash of everything in a service's definition that affects its containers (not the
-/// replica count, build section or profiles), hex sha256 of its canonical JSON.
+/// The service's config hash, as Docker Compose v2 computes it (see [`crate::hash`]), so
+/// Compose and berth each see the other's containers as up to date.
 pub fn config_hash(svc: &Service) -> String {
-    let mut s = svc.clone();
-    s.replicas = None;
-    s.build = None;
-    s.profiles.clear();
-    let json = serde_json::to_vec(&s).unwrap_or_default();
-    hex::encode(Sha256::digest(&json))
+    crate::hash::service_hash(svc)
 }
 
 /// `com.docker.compose.depends_on`: `svc:condition:restart` entries, comma separated.

@@ -9,8 +9,9 @@
 //!   secrets/configs, and reference checks; [`service`] types one service, [`units`] parses
 //!   ports, mounts, durations and sizes; [`error`] names file, line and key of every mistake;
 //! - [`model`]: the resolved [`model::Project`] that `config` ([`config`]) prints;
-//! - [`graph`]: dependency order and cycles; [`labels`]: Docker Compose v2's labels, names and
-//!   the per-service config hash;
+//! - [`graph`]: dependency order and cycles; [`labels`]: Docker Compose v2's labels and names;
+//!   [`hash`]: the per-service config hash computed as Compose v2 does; [`rebase`]: paths
+//!   in included/extended files made relative to those files' own directory;
 //! - [`container`]: the ContainerCreate body a service becomes; [`plan`]: the converge plan
 //!   (keep, start, recreate, create, remove) from the containers that exist.
 //!
@@ -22,12 +23,14 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod graph;
+pub mod hash;
 pub mod interpolate;
 pub mod labels;
 pub mod load;
 pub mod merge;
 pub mod model;
 pub mod plan;
+pub mod rebase;
 pub mod service;
 pub mod units;
 pub mod yaml;

@@ -157,6 +157,12 @@ pub fn load(opts: &Options) -> Result<Loaded> {
         }
     }
     top_level(&doc, &mut project)?;
+    for obj in project.secrets.values_mut().chain(project.configs.values_mut()) {
+        if let Some(var) = &obj.environment {
+            // Compose reads an unset variable as empty content.
+            obj.environment_value = Some(vars.get(var).unwrap_or_default().to_string());
+        }
+    }
     validate(&services_node, &mut project)?;
     Ok(Loaded { project, warnings, variables: vars })
 }
@@ -185,6 +191,10 @@ fn load_file(
     interpolate_node(&mut node, vars, "", unset)?;
     normalize_file(&mut node);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if depth > 0 {
+        // An included file's relative paths are relative to its own directory.
+        crate::rebase::rebase_file(&mut node, &dir);
+    }
     if let Some(inc) = node.get("include").cloned() {
         if depth > 8 {
             return Err(Error::at(&inc, "include", "include nesting too deep"));
@@ -232,6 +242,8 @@ fn resolve_extends(name: &str, svc: &Node, services: &Node, dir: &Path, vars: &V
             interpolate_node(&mut node, vars, "", &mut Vec::new())?;
             normalize_file(&mut node);
             let d = full.parent().map(Path::to_path_buf).unwrap_or_default();
+            // The extended file's relative paths are relative to its own directory.
+            crate::rebase::rebase_file(&mut node, &d);
             (node.get("services").cloned().unwrap_or_else(|| Node::new(Value::Null)), d)
         }
         None => (services.clone(), dir.to_path_buf()),
@@ -314,6 +326,7 @@ fn top_level(doc: &Node, project: &mut Project) -> Result<()> {
                         .map(|f| crate::units::absolute(&f, &project.working_dir)),
                     environment: n.get("environment").map(|f| string(f, &p)).transpose()?,
                     content: n.get("content").map(|f| string(f, &p)).transpose()?,
+                    environment_value: None,
                 };
                 if obj.file.is_none() && obj.environment.is_none() && obj.content.is_none() {
                     return Err(Error::at(n, &p, "one of file, environment or content is required"));

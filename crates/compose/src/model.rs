@@ -264,6 +264,16 @@ pub struct FileObject {
     pub environment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The value of `environment`'s variable, read when the project was loaded.
+    #[serde(skip)]
+    pub environment_value: Option<String>,
+}
+
+impl FileObject {
+    /// What an `environment:` or `content:` source puts in the file (None for `file:`).
+    pub fn inline_content(&self) -> Option<&str> {
+        self.content.as_deref().or(self.environment_value.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -10,8 +10,8 @@ use berth_compose::labels;
 use berth_compose::model::{Condition, Project, Service};
 use berth_compose::plan::Action;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder, StartContainerOptions,
-    StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptions,
+    StartContainerOptions, StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use serde_json::Value as J;
@@ -166,6 +166,7 @@ pub async fn create(
         let req = NetworkConnectRequest { container: created.id.clone(), endpoint_config: Some(endpoint) };
         c.docker.connect_network(&net, req).await.map_err(err)?;
     }
+    super::inject::inject(c, &created.id, &plan.inject).await?;
     if !ov.oneoff {
         progress("Container", &plan.name, "Created");
     }
@@ -287,13 +288,25 @@ pub struct Apply<'a> {
 pub async fn apply(c: &Client, a: Apply<'_>) -> Result<Vec<(String, String)>, CliError> {
     let mut result = Vec::new();
     let mut all = containers(c, &a.project.name, true, Some(false)).await?;
+    // Services recreated or restarted here: their `restart: true` dependents restart too.
+    let mut changed: BTreeSet<String> = BTreeSet::new();
     for sp in &a.plans {
         let Some(svc) = a.project.services.get(&sp.service) else { continue };
+        let restart_kept = a.start && svc.depends_on.iter().any(|(dep, d)| d.restart && changed.contains(dep));
+        if sp.actions.iter().any(|x| matches!(x, Action::Recreate { .. })) || restart_kept {
+            changed.insert(sp.service.clone());
+        }
         if a.start && sp.actions.iter().any(|x| !matches!(x, Action::Keep { .. } | Action::Remove { .. })) {
             wait_dependencies(c, a.project, svc).await?;
         }
         for action in &sp.actions {
             match action {
+                Action::Keep { id, name } if restart_kept => {
+                    progress("Container", name, "Restarting");
+                    c.docker.restart_container(id, None::<RestartContainerOptions>).await.map_err(err)?;
+                    progress("Container", name, "Started");
+                    result.push((id.clone(), name.clone()));
+                }
                 Action::Keep { id, name } => {
                     progress("Container", name, "Running");
                     result.push((id.clone(), name.clone()));
@@ -309,11 +322,8 @@ pub async fn apply(c: &Client, a: Apply<'_>) -> Result<Vec<(String, String)>, Cl
                     remove(c, id, name, false).await?;
                 }
                 Action::Recreate { id, name, number } => {
-                    progress("Container", name, "Recreate");
-                    stop(c, id, name, a.timeout.or(svc.stop_grace_period.map(|t| t as i32))).await?;
-                    remove(c, id, name, false).await?;
-                    let (nid, nname) = create(c, a.project, svc, *number, &Overrides::default(), &all).await?;
-                    progress("Container", &nname, "Recreated");
+                    let (nid, nname) =
+                        super::recreate::recreate(c, a.project, svc, (id, name, *number), a.timeout, &all).await?;
                     if a.start {
                         start(c, &nid, &nname).await?;
                     }

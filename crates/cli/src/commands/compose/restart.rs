@@ -3,7 +3,7 @@
 use bollard::query_parameters::RestartContainerOptionsBuilder;
 
 use super::lifecycle::targets;
-use super::project::{id, name, progress, Global};
+use super::project::{id, load_or_name, name, progress, Global};
 use crate::client::Client;
 use crate::error::CmdResult;
 
@@ -20,7 +20,13 @@ pub struct Args {
 }
 
 pub async fn run(c: &Client, g: &Global, a: Args) -> CmdResult {
-    let (_, list) = targets(c, g, &a.services, false).await?;
+    let mut services = a.services.clone();
+    if !a.no_deps && !services.is_empty() {
+        // Dependents declared with `depends_on.<svc>.restart: true` restart too, after it.
+        let project = load_or_name(g)?;
+        services.extend(berth_compose::graph::restart_dependents(&project, &a.services));
+    }
+    let (_, list) = targets(c, g, &services, false).await?;
     for ct in &list {
         progress("Container", &name(ct), "Restarting");
         let mut opts = RestartContainerOptionsBuilder::new();
