@@ -30,6 +30,20 @@ impl RunMount {
     }
 }
 
+/// Resource limits of the build's RUN containers (`/build?shmsize=&memory=&cpushares=…`);
+/// zero / empty = unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunLimits {
+    pub shm_size: i64,
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub cpu_shares: i64,
+    pub cpu_period: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+}
+
 /// One `RUN` step: a container on top of `image` (empty = scratch).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSpec {
@@ -42,6 +56,7 @@ pub struct RunSpec {
     pub network: String,
     pub mounts: Vec<RunMount>,
     pub extra_hosts: Vec<String>,
+    pub limits: RunLimits,
 }
 
 /// The filesystem change a new image adds on top of its parent.
@@ -53,6 +68,15 @@ pub enum Layer {
     Container { id: String, drop_paths: Vec<String> },
     /// A layer tar written by the builder (COPY/ADD/WORKDIR).
     Tar(PathBuf),
+}
+
+/// What a download for `ADD <url>` answered, besides the body the backend wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// The `Content-Disposition` header, for a URL whose path names no file.
+    pub content_disposition: Option<String>,
+    /// The `Last-Modified` header (an HTTP date), which becomes the file's mtime.
+    pub last_modified: Option<String>,
 }
 
 /// An image filesystem mounted read-only for the builder to read (`COPY --from`, COPY
@@ -97,10 +121,23 @@ pub trait BuildBackend: Send + Sync {
     /// exists.
     fn cache_get(&self, key: &str) -> impl Future<Output = Option<(String, ImageConfig)>> + Send;
 
+    /// `--cache-from`: an image among `sources` and their ancestors whose parent is
+    /// `parent` and whose last history entry is `created_by` (dockerd's cache-from match).
+    fn cache_from(
+        &self,
+        sources: &[String],
+        parent: &str,
+        created_by: &str,
+    ) -> impl Future<Output = Option<(String, ImageConfig)>> + Send;
+
     fn cache_put(&self, key: &str, image: &str) -> impl Future<Output = Result<()>> + Send;
 
     /// The persistent directory of `RUN --mount=type=cache,id=<id>`.
     fn cache_mount_dir(&self, id: &str) -> Result<PathBuf>;
+
+    /// Downloads `url` (`ADD <http(s) URL>`) into the new file `dest`. The daemon fetches,
+    /// not a step container. A status >= 400 is an error.
+    fn fetch(&self, url: &str, dest: &std::path::Path) -> impl Future<Output = Result<Fetched>> + Send;
 
     /// Points `tag` (a normalised reference) at `image`.
     fn tag(&self, image: &str, tag: &str) -> impl Future<Output = Result<()>> + Send;

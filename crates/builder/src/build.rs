@@ -15,7 +15,8 @@ use crate::context::SourceRoot;
 use crate::dockerignore::Ignore;
 use crate::expand::{expand_word, Vars};
 use crate::instructions::{self as ins, State};
-use crate::parse::{parse, ArgDecl, Dockerfile, Kind, Step};
+use crate::parse::{parse, ArgDecl, Dockerfile, Kind, Stage, Step};
+use crate::step_container::StepContainer;
 use crate::{Error, Result};
 
 /// What `POST /build` asks for (after the engine validated tags).
@@ -42,6 +43,10 @@ pub struct BuildOptions {
     /// `--secret id=…`: files the engine wrote for this build, mounted only during RUN steps
     /// that ask for them.
     pub secrets: BTreeMap<String, PathBuf>,
+    /// `--cache-from`: images whose layers may stand in for steps (after the local cache).
+    pub cache_from: Vec<String>,
+    /// Limits of the RUN containers (`--shm-size`, `--memory`, `--cpu-*`).
+    pub limits: crate::backend::RunLimits,
     /// A private directory for temporary files of this build.
     pub scratch: PathBuf,
 }
@@ -50,16 +55,16 @@ pub struct BuildOptions {
 pub struct Builder<'a, B: BuildBackend> {
     pub(crate) backend: &'a B,
     pub(crate) opts: &'a BuildOptions,
-    out: &'a Progress,
+    pub(crate) out: &'a Progress,
     /// Where RUN output goes (a closed channel when quiet).
     pub(crate) run_out: Progress,
     pub(crate) context: SourceRoot,
     pub(crate) escape: char,
-    step: usize,
-    total: usize,
+    pub(crate) step: usize,
+    pub(crate) total: usize,
     pub(crate) stage_images: Vec<Option<String>>,
     pub(crate) stage_names: Vec<Option<String>>,
-    used_args: BTreeSet<String>,
+    pub(crate) used_args: BTreeSet<String>,
 }
 
 /// The first 12 hex digits of an image or container id.
@@ -126,41 +131,45 @@ pub fn cache_key(parent: &str, created_by: &str, extra: &str) -> String {
 /// The stages `target` needs: its base chain and `COPY --from`/`RUN --mount=from` sources.
 pub fn needed_stages(df: &Dockerfile, target: usize, meta: &Vars, escape: char) -> Vec<bool> {
     let mut need = vec![false; df.stages.len()];
-    let find = |name: &str, before: usize| -> Option<usize> {
-        let lower = name.to_ascii_lowercase();
-        df.stages[..before]
-            .iter()
-            .position(|s| s.name.as_deref() == Some(lower.as_str()))
-            .or_else(|| name.parse::<usize>().ok().filter(|i| *i < before))
-    };
     let mut todo = vec![target];
     while let Some(i) = todo.pop() {
         if need[i] {
             continue;
         }
         need[i] = true;
-        let base = expand_word(&df.stages[i].base, meta, escape).unwrap_or_default();
-        if let Some(j) = find(&base, i) {
-            todo.push(j);
-        }
-        for s in &df.stages[i].steps {
-            let flags = match &s.kind {
-                Kind::Copy { flags, .. } => flags.iter().filter(|(k, _)| k == "from").map(|(_, v)| v.clone()).collect(),
-                Kind::Run { flags, .. } => flags
-                    .iter()
-                    .filter(|(k, _)| k == "mount")
-                    .filter_map(|(_, v)| v.split(',').find_map(|kv| kv.strip_prefix("from=")).map(str::to_string))
-                    .collect(),
-                _ => vec![],
-            };
-            for f in flags {
-                if let Some(j) = find(&f, i) {
-                    todo.push(j);
-                }
-            }
-        }
+        todo.extend(stage_deps(df, i, meta, escape));
     }
     need
+}
+
+/// The earlier stages stage `i` uses directly: its base and its `COPY --from` /
+/// `RUN --mount=…,from=` sources.
+pub fn stage_deps(df: &Dockerfile, i: usize, meta: &Vars, escape: char) -> Vec<usize> {
+    let find = |name: &str| -> Option<usize> {
+        let lower = name.to_ascii_lowercase();
+        df.stages[..i]
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lower.as_str()))
+            .or_else(|| name.parse::<usize>().ok().filter(|j| *j < i))
+    };
+    let mut deps = Vec::new();
+    let base = expand_word(&df.stages[i].base, meta, escape).unwrap_or_default();
+    deps.extend(find(&base));
+    for s in &df.stages[i].steps {
+        let flags: Vec<String> = match &s.kind {
+            Kind::Copy { flags, .. } => flags.iter().filter(|(k, _)| k == "from").map(|(_, v)| v.clone()).collect(),
+            Kind::Run { flags, .. } => flags
+                .iter()
+                .filter(|(k, _)| k == "mount")
+                .filter_map(|(_, v)| v.split(',').find_map(|kv| kv.strip_prefix("from=")).map(str::to_string))
+                .collect(),
+            _ => vec![],
+        };
+        deps.extend(flags.iter().filter_map(|f| find(f)));
+    }
+    deps.sort_unstable();
+    deps.dedup();
+    deps
 }
 
 impl<B: BuildBackend> Builder<'_, B> {
@@ -215,50 +224,48 @@ impl<B: BuildBackend> Builder<'_, B> {
             }
         }
         let need = needed_stages(&df, target, &meta, self.escape);
-        for (i, stage) in df.stages.iter().enumerate().take(target + 1) {
-            if !need[i] {
-                self.step += 1 + stage.steps.len();
-                continue;
+        self.run_stages(&df, target, &need, &meta).await
+    }
+
+    /// Builds stage `i` from its `FROM` to its last step; returns its image.
+    pub(crate) async fn build_stage(&mut self, i: usize, stage: &Stage, meta: &Vars) -> Result<String> {
+        self.say_step(&stage.original).await?;
+        let base = expand_word(&stage.base, meta, self.escape)?;
+        let mut state = ins::from::from(self, i, &base, stage.platform.as_deref(), meta).await?;
+        for (k, v) in &self.opts.build_args {
+            if let (true, Some(v)) = (ins::arg::PREDEFINED.contains(&k.as_str()), v) {
+                state.hidden_args.push((k.clone(), v.clone()));
             }
-            self.say_step(&stage.original).await?;
-            let base = expand_word(&stage.base, &meta, self.escape)?;
-            let mut state = ins::from::from(self, i, &base, stage.platform.as_deref(), &meta).await?;
-            for (k, v) in &self.opts.build_args {
-                if let (true, Some(v)) = (ins::arg::PREDEFINED.contains(&k.as_str()), v) {
-                    state.hidden_args.push((k.clone(), v.clone()));
-                }
-            }
-            let triggers = state.config.config.on_build.take().unwrap_or_default();
-            if !triggers.is_empty() {
-                let n = triggers.len();
-                self.say(format!("# Executing {n} build trigger{}\n", if n == 1 { "" } else { "s" })).await?;
-                let text = format!("FROM scratch\n{}\n", triggers.join("\n"));
-                let parsed = parse(&text)?;
-                for step in &parsed.stages[0].steps {
-                    self.dispatch(&mut state, step).await?;
-                }
-            }
-            let mut cmd_set = false;
-            for step in &stage.steps {
-                if matches!(step.kind, Kind::Cmd(_)) {
-                    cmd_set = true;
-                }
-                self.say_step(&step.original).await?;
-                if let Kind::Entrypoint(c) = &step.kind {
-                    let mut cfg = state.config.clone();
-                    let text = ins::entrypoint::entrypoint(&mut cfg.config, c, &state.shell(), cmd_set);
-                    let created_by = state.nop(&text);
-                    self.config_step(&mut state, cfg, created_by, None, "").await?;
-                    continue;
-                }
+        }
+        let triggers = state.config.config.on_build.take().unwrap_or_default();
+        if !triggers.is_empty() {
+            let n = triggers.len();
+            self.say(format!("# Executing {n} build trigger{}\n", if n == 1 { "" } else { "s" })).await?;
+            let text = format!("FROM scratch\n{}\n", triggers.join("\n"));
+            let parsed = parse(&text)?;
+            for step in &parsed.stages[0].steps {
                 self.dispatch(&mut state, step).await?;
             }
-            if state.image.is_empty() {
-                return Err(Error::InvalidArgument("No image was generated. Is your Dockerfile empty?".into()));
-            }
-            self.stage_images[i] = Some(state.image);
         }
-        self.stage_images[target].clone().ok_or_else(|| Error::Backend("target stage produced no image".into()))
+        let mut cmd_set = false;
+        for step in &stage.steps {
+            if matches!(step.kind, Kind::Cmd(_)) {
+                cmd_set = true;
+            }
+            self.say_step(&step.original).await?;
+            if let Kind::Entrypoint(c) = &step.kind {
+                let mut cfg = state.config.clone();
+                let text = ins::entrypoint::entrypoint(&mut cfg.config, c, &state.shell(), cmd_set);
+                let created_by = state.nop(&text);
+                self.config_step(&mut state, cfg, created_by, None, "").await?;
+                continue;
+            }
+            self.dispatch(&mut state, step).await?;
+        }
+        if state.image.is_empty() {
+            return Err(Error::InvalidArgument("No image was generated. Is your Dockerfile empty?".into()));
+        }
+        Ok(state.image)
     }
 
     /// Runs one instruction on `state`.
@@ -304,12 +311,19 @@ impl<B: BuildBackend> Builder<'_, B> {
         self.config_step(state, cfg, created_by, None, "").await
     }
 
-    /// The image a step made before, unless `--no-cache`.
-    pub(crate) async fn cached(&self, key: &str) -> Option<(String, ImageConfig)> {
+    /// The image a step made before (by key, else from `--cache-from` images with the same
+    /// parent and history text), unless `--no-cache`.
+    pub(crate) async fn cached(&self, key: &str, parent: &str, created_by: &str) -> Option<(String, ImageConfig)> {
         if self.opts.no_cache {
             return None;
         }
-        self.backend.cache_get(key).await
+        if let Some(hit) = self.backend.cache_get(key).await {
+            return Some(hit);
+        }
+        if self.opts.cache_from.is_empty() || parent.is_empty() {
+            return None;
+        }
+        self.backend.cache_from(&self.opts.cache_from, parent, created_by).await
     }
 
     /// Moves `state` to a cached image: ` ---> Using cache`, ` ---> <id>`.
@@ -332,13 +346,32 @@ impl<B: BuildBackend> Builder<'_, B> {
         key_extra: &str,
     ) -> Result<()> {
         let key = cache_key(&state.image, &created_by, key_extra);
-        if let Some(hit) = self.cached(&key).await {
+        if let Some(hit) = self.cached(&key, &state.image, &created_by).await {
             return self.use_cache(state, hit).await;
         }
         let layer = layer.unwrap_or(Layer::None);
-        let id = self.commit(state, config, created_by, layer).await?;
+        let id = self.commit_announced(state, config, created_by, layer).await?;
         self.backend.cache_put(&key, &id).await?;
         self.say(format!(" ---> {}\n", short(&id))).await
+    }
+
+    /// [`Self::commit`] for steps dockerd runs in a short-lived container (config-only
+    /// steps, `WORKDIR`): ` ---> Running in …` before, `Removing intermediate container …`
+    /// after (with `--rm`).
+    pub(crate) async fn commit_announced(
+        &self,
+        state: &mut State,
+        config: ImageConfig,
+        created_by: String,
+        layer: Layer,
+    ) -> Result<String> {
+        let sc = StepContainer::nop(&state.shell(), &created_by);
+        self.say(format!(" ---> Running in {}\n", short(&sc.id))).await?;
+        let id = self.commit_in(state, config, created_by, layer, &sc).await?;
+        if self.opts.rm || self.opts.force_rm {
+            self.say(format!("Removing intermediate container {}\n", short(&sc.id))).await?;
+        }
+        Ok(id)
     }
 
     /// Stamps `config` and appends the history entry, then commits through the backend and
@@ -346,10 +379,24 @@ impl<B: BuildBackend> Builder<'_, B> {
     pub(crate) async fn commit(
         &self,
         state: &mut State,
-        mut config: ImageConfig,
+        config: ImageConfig,
         created_by: String,
         layer: Layer,
     ) -> Result<String> {
+        let sc = StepContainer::nop(&state.shell(), &created_by);
+        self.commit_in(state, config, created_by, layer, &sc).await
+    }
+
+    /// [`Self::commit`], recording `sc` as the container the step ran in.
+    pub(crate) async fn commit_in(
+        &self,
+        state: &mut State,
+        mut config: ImageConfig,
+        created_by: String,
+        layer: Layer,
+        sc: &StepContainer,
+    ) -> Result<String> {
+        sc.record(&mut config, &state.image);
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         config.created = Some(now.clone());
         config.history.push(HistoryEntry {

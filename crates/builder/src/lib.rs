@@ -8,6 +8,8 @@
 //! as dockerd's classic builder writes it (`{"stream":"Step 1/3 : FROM busybox\n"}`), so the
 //! docker CLI shows the same output.
 //!
+//! Independent stages build concurrently (`stages.rs`), printed in Dockerfile order.
+//!
 //! This crate must not depend on the engine or the store, and has no HTTP.
 
 pub mod backend;
@@ -18,7 +20,9 @@ pub mod error;
 pub mod expand;
 pub mod instructions;
 pub mod parse;
+mod stages;
+pub mod step_container;
 
-pub use backend::{BuildBackend, Layer, MountedImage, Progress, RunMount, RunSpec};
+pub use backend::{BuildBackend, Fetched, Layer, MountedImage, Progress, RunLimits, RunMount, RunSpec};
 pub use build::{build, BuildOptions};
 pub use error::{Error, Result};

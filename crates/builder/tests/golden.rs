@@ -160,6 +160,10 @@ impl BuildBackend for FakeBackend {
         Some((id, config))
     }
 
+    async fn cache_from(&self, _: &[String], _: &str, _: &str) -> Option<(String, ImageConfig)> {
+        None
+    }
+
     async fn cache_put(&self, key: &str, image: &str) -> berth_builder::Result<()> {
         self.cache.lock().unwrap().insert(key.into(), image.into());
         Ok(())
@@ -167,6 +171,11 @@ impl BuildBackend for FakeBackend {
 
     fn cache_mount_dir(&self, id: &str) -> berth_builder::Result<PathBuf> {
         Ok(self.scratch.join("cache").join(hex::encode(id)))
+    }
+
+    async fn fetch(&self, url: &str, dest: &Path) -> berth_builder::Result<berth_builder::Fetched> {
+        std::fs::write(dest, format!("body of {url}\n")).unwrap();
+        Ok(berth_builder::Fetched { last_modified: Some("Wed, 21 Oct 2015 07:28:00 GMT".into()), ..Default::default() })
     }
 
     async fn tag(&self, _: &str, _: &str) -> berth_builder::Result<()> {
@@ -234,4 +243,44 @@ async fn cached_rebuild_streams_like_dockerd() {
     let changed = stream(&backend, &ctx, &BuildOptions { build_args: args, ..opts.clone() }).await;
     // Only FROM and ARG (unchanged text) stay cached; the LABEL now expands differently.
     assert_eq!(changed.iter().filter(|l| l.contains("Using cache")).count(), 1, "{changed:#?}");
+}
+
+/// A build with no cache prints what dockerd's classic builder printed for the same context:
+/// ` ---> Running in …` / `Removing intermediate container …` for config-only steps and
+/// WORKDIR too (dockerd runs those in a short-lived container), none for COPY. The RUN
+/// step's own output lines (`hi`, `content`) come from a real container, which the fake
+/// backend does not run.
+#[tokio::test]
+async fn fresh_build_streams_like_dockerd() {
+    let scratch = tempfile::tempdir().unwrap();
+    let backend = FakeBackend::new(scratch.path().to_path_buf());
+    let ctx = golden_dir().join("stream/ctx");
+    let opts = BuildOptions {
+        tags: vec!["builder-ref:golden2".into()],
+        rm: true,
+        scratch: scratch.path().into(),
+        ..Default::default()
+    };
+    let got = stream(&backend, &ctx, &opts).await;
+    let want: Vec<String> = std::fs::read_to_string(golden_dir().join("stream/nocache.dockerd.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| *l != r#"{"stream":"hi\n"}"# && *l != r#"{"stream":"content\n"}"#)
+        .map(mask)
+        .collect();
+    assert_eq!(got, want);
+    // Every image records the container its step ran in, as dockerd 20.10 does.
+    let images = backend.images.lock().unwrap();
+    let cmd =
+        images.values().find(|c| c.config.cmd.as_deref() == Some(&["sh".to_string()][..]) && c.history.len() == 8);
+    let cc = &cmd.unwrap().extra["container_config"];
+    assert_eq!(cc["Cmd"], serde_json::json!(["/bin/sh", "-c", "#(nop) ", "CMD [\"sh\"]"]));
+    assert_eq!(cc["Hostname"].as_str().unwrap().len(), 12);
+    assert!(cc["Image"].as_str().unwrap().starts_with("sha256:"));
+    let run = images.values().find(|c| {
+        c.history.last().and_then(|h| h.created_by.as_deref()) == Some("|1 V=def /bin/sh -c echo hi && cat f.txt")
+    });
+    let cc = &run.unwrap().extra["container_config"];
+    assert_eq!(cc["Cmd"], serde_json::json!(["|1", "V=def", "/bin/sh", "-c", "echo hi && cat f.txt"]));
+    assert_eq!((cc["Hostname"].as_str(), &cc["Labels"]), (Some(""), &serde_json::json!({"ver": "def"})));
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
-use super::State;
+use super::{add_url, State};
 use crate::backend::{BuildBackend, Layer, MountedImage};
 use crate::build::{cache_key, Builder};
 use crate::context::{hex_digest, secure_join, Attrs, LayerTar, Matched, SourceRoot};
@@ -29,14 +29,15 @@ pub async fn copy<B: BuildBackend>(
 ) -> Result<()> {
     let kw = if add { "ADD" } else { "COPY" };
     let vars = state.vars();
-    let (mut from, mut chown, mut chmod) = (None, None, None);
+    let (mut from, mut chown, mut chmod, mut checksum) = (None, None, None, None);
     for (k, v) in flags {
         match k.as_str() {
             "from" => from = Some(expand_word(v, &vars, b.escape)?),
             "chown" => chown = Some(expand_word(v, &vars, b.escape)?),
             "chmod" => chmod = Some(expand_word(v, &vars, b.escape)?),
             "link" | "parents" | "exclude" => {}
-            "checksum" | "keep-git-dir" | "unpack" if add => {}
+            "checksum" if add => checksum = Some(expand_word(v, &vars, b.escape)?),
+            "keep-git-dir" | "unpack" if add => {}
             other => return Err(Error::Parse(format!("Unknown flag: {other}"))),
         }
     }
@@ -51,11 +52,22 @@ pub async fn copy<B: BuildBackend>(
     if srcs.is_empty() && heredocs.is_empty() {
         return Err(Error::Parse(format!("{kw} requires at least two arguments")));
     }
-    if srcs.iter().any(|s| s.starts_with("http://") || s.starts_with("https://")) {
+    if srcs.iter().any(|s| add_url::is_url(s)) {
         if !add {
             return Err(Error::InvalidArgument("source can't be a URL for COPY".into()));
         }
-        return Err(Error::InvalidArgument("ADD from a URL is not supported by berth yet".into()));
+        if from.is_some() || !srcs.iter().all(|s| add_url::is_url(s)) {
+            return Err(Error::InvalidArgument(
+                "ADD with URL sources cannot also copy local or --from sources in berth".into(),
+            ));
+        }
+        let (root, names) = add_url::download(b, &srcs, checksum.as_deref()).await?;
+        let r = copy_from(b, state, (kw, false), &root, &names, heredocs, &dest, chown, mode).await;
+        let _ = std::fs::remove_dir_all(&root.root);
+        return r;
+    }
+    if checksum.is_some() {
+        return Err(Error::InvalidArgument("checksum can't be specified for non-HTTP(S) sources".into()));
     }
     let mut mounted: Option<MountedImage> = None;
     let root = match &from {
@@ -71,7 +83,7 @@ pub async fn copy<B: BuildBackend>(
         }
         None => b.context.clone(),
     };
-    let r = copy_from(b, state, add, &root, &srcs, heredocs, &dest, chown, mode).await;
+    let r = copy_from(b, state, (kw, add), &root, &srcs, heredocs, &dest, chown, mode).await;
     if let Some(m) = mounted {
         b.backend.unmount_image(&m).await;
     }
@@ -82,7 +94,7 @@ pub async fn copy<B: BuildBackend>(
 async fn copy_from<B: BuildBackend>(
     b: &mut Builder<'_, B>,
     state: &mut State,
-    add: bool,
+    (kw, unpack): (&str, bool),
     root: &SourceRoot,
     srcs: &[String],
     heredocs: &[HereDoc],
@@ -90,7 +102,6 @@ async fn copy_from<B: BuildBackend>(
     chown: Option<String>,
     mode: Option<u32>,
 ) -> Result<()> {
-    let kw = if add { "ADD" } else { "COPY" };
     let mut matched: Vec<Matched> = Vec::new();
     let mut globbed = false;
     for s in srcs {
@@ -117,7 +128,7 @@ async fn copy_from<B: BuildBackend>(
     let created_by = state.nop1(&text);
     let extra = format!("{chown:?}\n{mode:?}");
     let key = cache_key(&state.image, &created_by, &extra);
-    if let Some(hit) = b.cached(&key).await {
+    if let Some(hit) = b.cached(&key, &state.image, &created_by).await {
         return b.use_cache(state, hit).await;
     }
     let abs = if dest.starts_with('/') {
@@ -173,7 +184,7 @@ async fn copy_from<B: BuildBackend>(
                 continue;
             }
             let src = root.root.join(&m.rel);
-            if add && is_archive(&src) {
+            if unpack && is_archive(&src) {
                 unpack_into(&mut t, &src, &dir)?;
                 continue;
             }

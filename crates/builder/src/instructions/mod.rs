@@ -2,6 +2,7 @@
 //! and return the text dockerd records in the history (`LABEL ver=1`); `RUN`, `COPY`/`ADD`
 //! and `WORKDIR` produce layers through the backend.
 
+pub mod add_url;
 pub mod arg;
 pub mod cmd;
 pub mod copy;

@@ -1,12 +1,14 @@
 //! `RUN [--mount=…] [--network=…] cmd`: a step container on the current image whose
 //! writable layer becomes the next layer. Mounts: `type=cache` (persistent directory per id),
 //! `type=secret` (a read-only file at `/run/secrets/<id>`, never in a layer), `type=bind`
-//! (from the context, read-only unless `rw`), `type=tmpfs`.
+//! (from the context, or with `from=` from a stage or image mounted for the step; read-only
+//! unless `rw`, and `rw` writes are discarded), `type=tmpfs`.
 
 use super::{argv, State};
 use crate::backend::{BuildBackend, Layer, RunMount, RunSpec};
 use crate::build::{cache_key, short, Builder};
 use crate::parse::{Cmd, HereDoc};
+use crate::step_container::StepContainer;
 use crate::{Error, Result};
 
 /// One `--mount=` value, parsed.
@@ -105,11 +107,22 @@ pub async fn run<B: BuildBackend>(
         b.opts.network.clone().filter(|n| !n.is_empty() && n != "default").unwrap_or_else(|| "none".into());
     let mut mounts = Vec::new();
     let mut described = Vec::new();
+    let mut from_mounts = Vec::new();
     for (k, v) in flags {
         match k.as_str() {
             "mount" => {
                 let m = parse_mount(v)?;
-                described.push(format!("{}:{}:{}:{}:{}", m.kind, m.target, m.id, m.source, m.from));
+                described.push(format!("{}:{}:{}:{}:{}:{}", m.kind, m.target, m.id, m.source, m.from, m.rw));
+                if m.kind == "bind" && !m.from.is_empty() {
+                    let image = match b.stage_image(&m.from, b.stage_names.len()) {
+                        Some(id) => id,
+                        None => b.backend.resolve_image(&m.from, false, None, &b.run_out).await?.0,
+                    };
+                    // The key carries the image the files come from, not just its name.
+                    described.push(image.clone());
+                    from_mounts.push((m, image));
+                    continue;
+                }
                 if let Some(rm) = resolve_mount(b, &m)? {
                     mounts.push(rm);
                 }
@@ -125,22 +138,48 @@ pub async fn run<B: BuildBackend>(
             other => return Err(Error::Parse(format!("Unknown flag: {other}"))),
         }
     }
-    let created_by = if state.args.is_empty() {
-        args.join(" ")
+    // dockerd's `|<n> K=V… <argv>` when build args are in scope (history and container_config).
+    let recorded_cmd: Vec<String> = if state.args.is_empty() {
+        args.clone()
     } else {
-        let kv: Vec<String> = state.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("|{} {} {}", state.args.len(), kv.join(" "), args.join(" "))
+        let kv = state.args.iter().map(|(k, v)| format!("{k}={v}"));
+        std::iter::once(format!("|{}", state.args.len())).chain(kv).chain(args.iter().cloned()).collect()
     };
+    let created_by = recorded_cmd.join(" ");
     let hidden: Vec<String> = state.hidden_args.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let extra = format!("{}\n{network}\n{}", described.join("\n"), hidden.join("\n"));
     let key = cache_key(&state.image, &created_by, &extra);
-    if let Some(hit) = b.cached(&key).await {
+    if let Some(hit) = b.cached(&key, &state.image, &created_by).await {
         return b.use_cache(state, hit).await;
     }
     let mut env = state.config.config.env.clone().unwrap_or_default();
     for (k, v) in state.args.iter().chain(&state.hidden_args) {
         if !env.iter().any(|e| e.split_once('=').map_or(e.as_str(), |p| p.0) == k) {
             env.push(format!("{k}={v}"));
+        }
+    }
+    let mut mounted = Vec::new();
+    for (m, image) in &from_mounts {
+        let r = match b.backend.mount_image(image).await {
+            Ok(mi) => {
+                let source = crate::context::secure_join(&mi.root, &crate::dockerignore::clean(&m.source));
+                mounted.push(mi);
+                if source.exists() {
+                    Ok(RunMount::Bind { source, target: m.target.clone(), readonly: !m.rw })
+                } else {
+                    Err(Error::InvalidArgument(format!("bind mount source {} not found in {}", m.source, m.from)))
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(rm) => mounts.push(rm),
+            Err(e) => {
+                for mi in &mounted {
+                    b.backend.unmount_image(mi).await;
+                }
+                return Err(e);
+            }
         }
     }
     let spec = RunSpec {
@@ -152,8 +191,13 @@ pub async fn run<B: BuildBackend>(
         network,
         mounts: mounts.clone(),
         extra_hosts: b.opts.extra_hosts.clone(),
+        limits: b.opts.limits.clone(),
     };
-    let (container, code) = b.backend.run(spec, &b.run_out).await?;
+    let ran = b.backend.run(spec, &b.run_out).await;
+    for mi in &mounted {
+        b.backend.unmount_image(mi).await;
+    }
+    let (container, code) = ran?;
     if code != 0 {
         if b.opts.force_rm {
             let _ = b.backend.remove_container(&container).await;
@@ -162,7 +206,9 @@ pub async fn run<B: BuildBackend>(
     }
     let drop_paths = mounts.iter().map(|m| m.target().trim_start_matches('/').to_string()).collect();
     let cfg = state.config.clone();
-    let committed = b.commit(state, cfg, created_by, Layer::Container { id: container.clone(), drop_paths }).await;
+    let sc = StepContainer::run(&container, recorded_cmd);
+    let layer = Layer::Container { id: container.clone(), drop_paths };
+    let committed = b.commit_in(state, cfg, created_by, layer, &sc).await;
     if b.opts.rm || b.opts.force_rm || committed.is_err() {
         if committed.is_ok() {
             b.say(format!("Removing intermediate container {}\n", short(&container))).await?;
@@ -186,9 +232,6 @@ fn resolve_mount<B: BuildBackend>(b: &Builder<'_, B>, m: &MountFlag) -> Result<O
         }
         "tmpfs" => RunMount::Tmpfs { target: m.target.clone() },
         _ => {
-            if !m.from.is_empty() {
-                return Err(Error::InvalidArgument("RUN --mount=type=bind,from=… is not supported yet".into()));
-            }
             let rel = crate::dockerignore::clean(&m.source);
             let source = crate::context::secure_join(&b.context.root, &rel);
             if !source.exists() {

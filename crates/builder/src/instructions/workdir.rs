@@ -34,7 +34,7 @@ pub async fn workdir_step<B: crate::backend::BuildBackend>(
     let dir = workdir(&mut cfg.config, arg, &state.vars(), b.escape)?;
     let created_by = state.nop1(&format!("WORKDIR {dir}"));
     let key = crate::build::cache_key(&state.image, &created_by, "");
-    if let Some(hit) = b.cached(&key).await {
+    if let Some(hit) = b.cached(&key, &state.image, &created_by).await {
         return b.use_cache(state, hit).await;
     }
     let m = b.backend.mount_image(&state.image).await?;
@@ -56,7 +56,7 @@ pub async fn workdir_step<B: crate::backend::BuildBackend>(
         crate::backend::Layer::Tar(p) => Some(p.clone()),
         _ => None,
     };
-    let r = b.commit(state, cfg, created_by, layer).await;
+    let r = b.commit_announced(state, cfg, created_by, layer).await;
     if let Some(p) = tar {
         let _ = std::fs::remove_file(p);
     }

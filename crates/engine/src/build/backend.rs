@@ -34,6 +34,10 @@ fn berr(e: crate::Error) -> berth_builder::Error {
 
 type BResult<T> = berth_builder::Result<T>;
 
+fn nonzero(v: i64) -> Option<i64> {
+    (v != 0).then_some(v)
+}
+
 impl BuildBackend for EngineBackend {
     async fn resolve_image(
         &self,
@@ -100,6 +104,14 @@ impl BuildBackend for EngineBackend {
                 binds: Some(binds),
                 tmpfs: Some(tmpfs),
                 extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
+                shm_size: nonzero(spec.limits.shm_size),
+                memory: nonzero(spec.limits.memory),
+                memory_swap: nonzero(spec.limits.memory_swap),
+                cpu_shares: nonzero(spec.limits.cpu_shares),
+                cpu_period: nonzero(spec.limits.cpu_period),
+                cpu_quota: nonzero(spec.limits.cpu_quota),
+                cpuset_cpus: Some(spec.limits.cpuset_cpus.clone()).filter(|s| !s.is_empty()),
+                cpuset_mems: Some(spec.limits.cpuset_mems.clone()).filter(|s| !s.is_empty()),
                 ..Default::default()
             }),
             ..Default::default()
@@ -131,7 +143,9 @@ impl BuildBackend for EngineBackend {
         self.engine.container_delete(id, true, true).await.map_err(berr)
     }
 
-    async fn commit(&self, parent: &str, config: ImageConfig, layer: Layer) -> BResult<String> {
+    async fn commit(&self, parent: &str, mut config: ImageConfig, layer: Layer) -> BResult<String> {
+        // As dockerd stamps its own version on every image it commits (the `/version` one).
+        config.extra.insert("docker_version".into(), env!("CARGO_PKG_VERSION").into());
         let new = match layer {
             Layer::None => NewLayer::None,
             Layer::Tar(p) => NewLayer::Tar(p),
@@ -183,12 +197,37 @@ impl BuildBackend for EngineBackend {
         self.engine.images.resolve(&id).ok().map(|i| (i.id, i.config))
     }
 
+    async fn cache_from(&self, sources: &[String], parent: &str, created_by: &str) -> Option<(String, ImageConfig)> {
+        let images = &self.engine.images;
+        for s in sources {
+            let Ok(mut img) = images.resolve(s) else { continue };
+            // The source and its ancestors, newest first.
+            for _ in 0..1000 {
+                let rec = images.inner.meta.image(&img.id).ok().flatten()?;
+                let last = img.config.history.last().and_then(|h| h.created_by.as_deref());
+                if rec.parent == parent && last == Some(created_by) {
+                    return Some((img.id, img.config));
+                }
+                if rec.parent.is_empty() {
+                    break;
+                }
+                let Ok(next) = images.resolve(&rec.parent) else { break };
+                img = next;
+            }
+        }
+        None
+    }
+
     async fn cache_put(&self, key: &str, image: &str) -> BResult<()> {
         cache::put(&self.engine.config.data_root, key, image).map_err(berr)
     }
 
     fn cache_mount_dir(&self, id: &str) -> BResult<PathBuf> {
         cache::mount_dir(&self.engine.config.data_root, id).map_err(berr)
+    }
+
+    async fn fetch(&self, url: &str, dest: &std::path::Path) -> BResult<berth_builder::Fetched> {
+        super::fetch::fetch(url, dest).await
     }
 
     async fn tag(&self, image: &str, tag: &str) -> BResult<()> {

@@ -1,8 +1,11 @@
 //! Build cache records under `<data-root>/builder/`: `records/<key>` holds the id of the
-//! image a step produced (atomic writes); `cache/<id>` are `RUN --mount=type=cache`
-//! directories. `docker builder prune` removes both, and the step images nothing else uses.
+//! image a step produced (atomic writes; the file's mtime is when the step was last used);
+//! `cache/<id>` are `RUN --mount=type=cache` directories. [`entries`] lists both with their
+//! sizes for `system df` and `builder prune` (`prune.rs`).
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use berth_api_types::models::{BuildCache, BuildCacheTypeEnum};
 use sha2::{Digest as _, Sha256};
@@ -19,14 +22,26 @@ fn record_path(data_root: &Path, key: &str) -> PathBuf {
     root(data_root).join("records").join(key)
 }
 
-/// The image id recorded for `key`, if any.
+/// Marks a record or cache directory as used now (its mtime).
+fn touch(p: &Path) {
+    if let Ok(f) = std::fs::File::open(p) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// The image id recorded for `key`, if any (the record counts as used).
 pub(crate) fn get(data_root: &Path, key: &str) -> Option<String> {
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let s = std::fs::read_to_string(record_path(data_root, key)).ok()?;
+    let p = record_path(data_root, key);
+    let s = std::fs::read_to_string(&p).ok()?;
     let id = s.trim().to_string();
-    (!id.is_empty()).then_some(id)
+    if id.is_empty() {
+        return None;
+    }
+    touch(&p);
+    Some(id)
 }
 
 pub(crate) fn put(data_root: &Path, key: &str, image: &str) -> Result<()> {
@@ -37,107 +52,126 @@ pub(crate) fn put(data_root: &Path, key: &str, image: &str) -> Result<()> {
     write_atomic(&p, image.as_bytes()).map_err(|e| Error::io(format!("writing {}", p.display()), e))
 }
 
-/// The directory of cache mount `id` (created).
+/// The directory of cache mount `id` (created; counts as used).
 pub(crate) fn mount_dir(data_root: &Path, id: &str) -> Result<PathBuf> {
     let h = hex::encode(Sha256::digest(id.as_bytes()));
     let dir = root(data_root).join("cache").join(&h[..32]);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    touch(&dir);
     Ok(dir)
 }
 
-/// What `docker builder prune` reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BuildCachePruneReport {
-    pub caches_deleted: Vec<String>,
-    pub space_reclaimed: u64,
+/// One build cache entry: a step record or a cache-mount directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// What `system df` and `builder prune` show (25 characters, as BuildKit's ids).
+    pub id: String,
+    pub path: PathBuf,
+    /// A `RUN --mount=type=cache` directory (else a step record).
+    pub mount: bool,
+    /// The step image of a record.
+    pub image: Option<String>,
+    /// Bytes: the layer the step added (0 for config-only steps), or the directory's usage.
+    pub size: u64,
+    pub created: SystemTime,
+    pub last_used: SystemTime,
+    /// Not part of any tagged image (cache mounts are never referenced by images).
+    pub dangling: bool,
 }
 
 impl Engine {
-    /// The build cache for `system df`: one `regular` entry per step record (its layers are
-    /// counted with the images) and one `exec.cachemount` entry per `RUN --mount=type=cache`
-    /// directory, with its size.
-    pub fn build_cache_entries(&self) -> Vec<BuildCache> {
+    /// Every build cache entry with its size.
+    pub(crate) fn build_cache_list(&self) -> Vec<Entry> {
         let r = root(&self.config.data_root);
+        let meta = &self.images.inner.meta;
+        let images: HashMap<String, berth_store::meta::ImageRecord> =
+            meta.images().unwrap_or_default().into_iter().map(|i| (i.id.clone(), i)).collect();
+        let sizes: HashMap<String, u64> =
+            meta.layers().unwrap_or_default().into_iter().map(|l| (l.chain_id, l.size)).collect();
+        // Images a tag depends on: tagged images and their parent chains.
+        let mut reachable = HashSet::new();
+        for (_, id) in meta.tags().unwrap_or_default() {
+            let mut cur = Some(id);
+            while let Some(id) = cur.take().filter(|id| reachable.insert(id.clone())) {
+                cur = images.get(&id).map(|i| i.parent.clone()).filter(|p| !p.is_empty());
+            }
+        }
+        let times = |p: &Path| {
+            let md = std::fs::metadata(p).ok();
+            let used = md.as_ref().and_then(|m| m.modified().ok()).unwrap_or(SystemTime::UNIX_EPOCH);
+            let created = md.as_ref().and_then(|m| m.created().ok()).unwrap_or(used);
+            (created, used)
+        };
         let mut out = Vec::new();
         for e in std::fs::read_dir(r.join("records")).into_iter().flatten().flatten() {
-            out.push(BuildCache {
-                id: Some(e.file_name().to_string_lossy().chars().take(25).collect()),
-                typ: Some(BuildCacheTypeEnum::REGULAR),
-                description: Some("step cache".into()),
-                in_use: Some(false),
-                shared: Some(true),
-                size: Some(0),
-                ..Default::default()
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let image = std::fs::read_to_string(e.path()).ok().map(|s| s.trim().to_string());
+            let rec = image.as_ref().and_then(|i| images.get(i));
+            let size = rec.map_or(0, |rec| {
+                let parent_len = images.get(&rec.parent).map_or(0, |p| p.layers.len());
+                match rec.layers.last() {
+                    Some(top) if rec.layers.len() > parent_len => sizes.get(top).copied().unwrap_or(0),
+                    _ => 0,
+                }
+            });
+            let (created, last_used) = times(&e.path());
+            out.push(Entry {
+                id: name.chars().take(25).collect(),
+                path: e.path(),
+                mount: false,
+                dangling: !image.as_ref().is_some_and(|i| reachable.contains(i)),
+                image,
+                size,
+                created,
+                last_used,
             });
         }
         for e in std::fs::read_dir(r.join("cache")).into_iter().flatten().flatten() {
-            out.push(BuildCache {
-                id: Some(e.file_name().to_string_lossy().chars().take(25).collect()),
-                typ: Some(BuildCacheTypeEnum::EXEC_CACHEMOUNT),
-                description: Some("cached mount (RUN --mount=type=cache)".into()),
-                in_use: Some(false),
-                shared: Some(false),
-                size: Some(crate::fsutil::disk_usage(&e.path()) as i64),
-                ..Default::default()
+            let (created, last_used) = times(&e.path());
+            out.push(Entry {
+                id: e.file_name().to_string_lossy().chars().take(25).collect(),
+                path: e.path(),
+                mount: true,
+                image: None,
+                size: crate::fsutil::disk_usage(&e.path()),
+                created,
+                last_used,
+                dangling: true,
             });
         }
+        out.sort_by(|a, b| a.last_used.cmp(&b.last_used).then_with(|| a.id.cmp(&b.id)));
         out
     }
 
-    /// `POST /build/prune`: drops every cache record and cache-mount directory, and the
-    /// untagged step images no container uses.
-    pub async fn build_prune(&self) -> Result<BuildCachePruneReport> {
-        let r = root(&self.config.data_root);
-        let mut report = BuildCachePruneReport::default();
-        let mut step_images = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(r.join("records")) {
-            for e in rd.flatten() {
-                if let Ok(id) = std::fs::read_to_string(e.path()) {
-                    step_images.push(id.trim().to_string());
-                }
-                let _ = std::fs::remove_file(e.path());
-                report.caches_deleted.push(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-        if let Ok(rd) = std::fs::read_dir(r.join("cache")) {
-            for e in rd.flatten() {
-                report.space_reclaimed += crate::fsutil::disk_usage(&e.path());
-                let _ = std::fs::remove_dir_all(e.path());
-                report.caches_deleted.push(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-        self.remove_step_images(step_images).await;
-        Ok(report)
-    }
-
-    /// Removes untagged images from `ids` that no container, tag or other image depends on,
-    /// repeating while parents become free. Returns how many were removed.
-    async fn remove_step_images(&self, mut ids: Vec<String>) -> u64 {
-        let inner = self.images.inner.clone();
-        let mut freed = 0u64;
-        loop {
-            let all = inner.meta.images().unwrap_or_default();
-            let tags = inner.meta.tags().unwrap_or_default();
-            let mut removed = false;
-            for id in ids.clone() {
-                let tagged = tags.iter().any(|(_, v)| v == &id);
-                let has_child = all.iter().any(|i| i.parent == id);
-                let used = !self.containers.using_image(&id).is_empty() || !self.images.snapshot_users(&id).is_empty();
-                if tagged || has_child || used || !all.iter().any(|i| i.id == id) {
-                    continue;
-                }
-                let _g = inner.lock();
-                if let Ok(layers) = inner.remove_image(&id) {
-                    let _ = layers;
-                    freed += 1;
-                    removed = true;
-                }
-                ids.retain(|x| x != &id);
-            }
-            if !removed {
-                break;
-            }
-        }
-        freed
+    /// The build cache for `system df`: one `regular` entry per step record, sized by the
+    /// layer the step added, and one `exec.cachemount` entry per `RUN --mount=type=cache`
+    /// directory, with its disk usage.
+    pub fn build_cache_entries(&self) -> Vec<BuildCache> {
+        let date = |t: SystemTime| {
+            let t: chrono::DateTime<chrono::Utc> = t.into();
+            // `BollardDate` is a string or a chrono time depending on features; both parse.
+            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).parse().ok()
+        };
+        self.build_cache_list()
+            .into_iter()
+            .map(|e| BuildCache {
+                id: Some(e.id),
+                typ: Some(if e.mount { BuildCacheTypeEnum::EXEC_CACHEMOUNT } else { BuildCacheTypeEnum::REGULAR }),
+                description: Some(if e.mount {
+                    "cached mount (RUN --mount=type=cache)".into()
+                } else {
+                    "step cache".into()
+                }),
+                in_use: Some(false),
+                shared: Some(!e.mount),
+                size: Some(i64::try_from(e.size).unwrap_or(i64::MAX)),
+                created_at: date(e.created),
+                last_used_at: date(e.last_used),
+                ..Default::default()
+            })
+            .collect()
     }
 }

@@ -1,11 +1,13 @@
 //! `POST /build` (ImageBuild): the context tar is unpacked into a private directory, secrets
 //! are written beside it (never into the context), and `berth-builder` runs the Dockerfile
-//! through [`backend::EngineBackend`]. Also `POST /build/prune` and the build cache usage for
-//! `system df` ([`cache`]), and image commits shared with `POST /commit` ([`layer`]).
+//! through [`backend::EngineBackend`]. Also `POST /build/prune` ([`prune`]) and the build cache
+//! usage for `system df` ([`cache`]), and image commits shared with `POST /commit` ([`layer`]).
 
 pub(crate) mod backend;
 pub mod cache;
+mod fetch;
 pub(crate) mod layer;
+pub(crate) mod prune;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -15,8 +17,8 @@ use berth_builder::Progress;
 use tokio::io::AsyncRead;
 use tokio_util::io::SyncIoBridge;
 
-pub use berth_builder::BuildOptions;
-pub use cache::BuildCachePruneReport;
+pub use berth_builder::{BuildOptions, RunLimits};
+pub use prune::{BuildCachePruneReport, BuildPruneOptions};
 
 use crate::{Engine, Error, Result};
 
