@@ -135,7 +135,7 @@ fn cache_reuses_steps_until_a_copied_file_changes() {
     let fresh = ok(d.berth().args(["build", "--no-cache", "-t", "c:5"]).arg(&ctx));
     assert!(!fresh.contains("Using cache"), "{fresh}");
     // builder prune drops the cache: the next build runs every step again.
-    ok(d.docker().args(["builder", "prune", "-f"]));
+    ok(d.docker().args(["builder", "prune", "-a", "-f"]));
     let pruned = ok(docker_build(&d).args(["-t", "c:6"]).arg(&ctx));
     assert!(!pruned.contains("Using cache"), "{pruned}");
 }

@@ -11,53 +11,71 @@ use berth_testkit::TestDaemon;
 
 use crate::{daemon, eventually, ok, output, stderr, stdout};
 
-/// A compose project in a temp dir on one daemon; `down -v` when dropped.
-struct Project<'a> {
-    d: &'a TestDaemon,
+/// A compose project in a temp dir, driven against one daemon (`host`); `down -v` when dropped.
+pub(crate) struct Project {
+    host: String,
+    docker_config: Option<PathBuf>,
     dir: tempfile::TempDir,
-    name: String,
+    pub(crate) name: String,
 }
 
-impl<'a> Project<'a> {
-    fn new(d: &'a TestDaemon, name: &str, files: &[(&str, &str)]) -> Project<'a> {
+impl Project {
+    pub(crate) fn new(d: &TestDaemon, name: &str, files: &[(&str, &str)]) -> Project {
+        let config = d.docker().get_envs().find(|(k, _)| *k == "DOCKER_CONFIG").and_then(|(_, v)| v.map(PathBuf::from));
+        Project::on(&d.host(), config, name, files)
+    }
+
+    /// A project on any daemon (e.g. a reference dockerd) at DOCKER_HOST `host`.
+    pub(crate) fn on(host: &str, docker_config: Option<PathBuf>, name: &str, files: &[(&str, &str)]) -> Project {
         let dir = tempfile::Builder::new().prefix("compose").tempdir().unwrap();
         let root = dir.path().join(name);
         std::fs::create_dir(&root).unwrap();
-        let p = Project { d, dir, name: name.to_string() };
+        let p = Project { host: host.to_string(), docker_config, dir, name: name.to_string() };
         for (f, text) in files {
             p.write(f, text);
         }
         p
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.path().join(&self.name)
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(crate) fn write(&self, file: &str, text: &str) {
         std::fs::write(self.root().join(file), text).unwrap();
     }
 
-    /// `berth compose ARGS` run in the project directory.
-    fn compose(&self, args: &[&str]) -> Command {
-        let mut c = self.d.berth();
-        c.current_dir(self.root()).arg("compose").args(args);
+    /// `docker` pointed at the project's daemon.
+    pub(crate) fn docker(&self) -> Command {
+        let mut c = Command::new(std::env::var("BERTH_TEST_DOCKER").unwrap_or_else(|_| "docker".into()));
+        c.env("DOCKER_HOST", &self.host);
+        if let Some(cfg) = &self.docker_config {
+            c.env("DOCKER_CONFIG", cfg);
+        }
         c
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    /// `berth compose ARGS` run in the project directory.
+    pub(crate) fn compose(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(berth_testkit::daemon::bin("berth"));
+        c.env("DOCKER_HOST", &self.host).current_dir(self.root()).arg("compose").args(args);
+        c
+    }
+
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         ok(&mut self.compose(args))
     }
 
-    fn inspect(&self, what: &str, fmt: &str) -> String {
-        ok(self.d.docker().args(["inspect", "-f", fmt, what])).trim().to_string()
+    pub(crate) fn inspect(&self, what: &str, fmt: &str) -> String {
+        ok(self.docker().args(["inspect", "-f", fmt, what])).trim().to_string()
     }
 
     /// `name -> id` of the project's containers, from docker itself.
-    fn ids(&self) -> Vec<(String, String)> {
-        let out = ok(self.d.docker().args([
+    pub(crate) fn ids(&self) -> Vec<(String, String)> {
+        let out = ok(self.docker().args([
             "ps",
             "-a",
+            "--no-trunc",
             "--filter",
             &format!("label=com.docker.compose.project={}", self.name),
             "--format",
@@ -70,13 +88,13 @@ impl<'a> Project<'a> {
     }
 }
 
-impl Drop for Project<'_> {
+impl Drop for Project {
     fn drop(&mut self) {
         let _ = output(&mut self.compose(&["down", "-v", "--remove-orphans", "-t", "1"]));
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

@@ -252,13 +252,20 @@ fn init_is_pid1_reaps_and_forwards() {
     let out = run(&d, &["--init"], &["sh", "-c", "cat /proc/1/comm; tr '\\0' ' ' < /proc/1/cmdline"]);
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("docker-init"), "{out}");
-    assert!(
-        lines
-            .next()
-            .unwrap_or_default()
-            .ends_with("/sbin/docker-init -- sh -c cat /proc/1/comm; tr '\\0' ' ' < /proc/1/cmdline "),
+    // Started directly, as dockerd does: no host loader in front of it.
+    assert_eq!(
+        lines.next(),
+        Some("/sbin/docker-init -- sh -c cat /proc/1/comm; tr '\\0' ' ' < /proc/1/cmdline "),
         "{out}"
     );
+    // The container sees only /sbin/docker-init (static): no host library directory is mounted.
+    let out =
+        run(&d, &["--init"], &["sh", "-c", "ls -d /.berth-init 2>&1; grep -c berth-init /proc/self/mountinfo; true"]);
+    assert!(out.contains("No such file or directory"), "{out}");
+    assert_eq!(out.lines().last(), Some("0"), "{out}");
+    let mounts =
+        run(&d, &["--init"], &["sh", "-c", "grep -E ' /sbin/docker-init | /.berth' /proc/self/mountinfo | wc -l"]);
+    assert_eq!(mounts.trim(), "1", "only the init itself is mounted");
     // The command starts with no signal blocked (the init blocks them only for itself).
     assert_eq!(status_field(&d, &["--init"], "SigBlk"), "0000000000000000");
     // The command's exit status is the container's.

@@ -175,6 +175,8 @@ pub enum ContainerCmd {
     Rename(container::rename::Args),
     /// Create a new image from a container's changes
     Commit(container::commit::Args),
+    /// Remove all stopped containers
+    Prune(container::prune::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,6 +262,8 @@ pub enum SystemCmd {
     Events(system::events::Args),
     /// Display system-wide information
     Info(system::info::Args),
+    /// Remove unused data
+    Prune(system::prune::Args),
 }
 
 /// The command tree with docker's help layout: usage first, then the description, then

@@ -1,12 +1,14 @@
 //! Links, addresses and routes for bridge networking.
 //!
-//! Applied with iproute2's `ip` (and `nsenter --net=<path>` inside a container's namespace)
-//! rather than the rtnetlink crate: a deliberate fallback to get veths, bridges and routes right
-//! quickly; every call goes through [`ip`] here so switching to rtnetlink later is local to this
-//! file. Each call is blocking: async callers use `spawn_blocking`.
+//! A container's veth pair and loopback (the start path) go over rtnetlink ([`crate::rtnl`]);
+//! the rarer operations (bridges once per daemon, deletes, disconnect, route listing) still run
+//! iproute2's `ip` (and `nsenter --net=<path>` inside a container's namespace). Each call is
+//! blocking: async callers use `spawn_blocking`.
 
 use std::path::Path;
 use std::process::Command;
+
+use crate::rtnl::{self, Rtnl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
@@ -14,6 +16,8 @@ pub enum NetlinkError {
     Spawn { cmd: String, source: std::io::Error },
     #[error("{cmd}: {stderr}")]
     Failed { cmd: String, stderr: String },
+    #[error("netlink: {cmd}: {source}")]
+    Rtnl { cmd: String, source: std::io::Error },
 }
 
 fn run(cmd: Command) -> Result<String, NetlinkError> {
@@ -48,20 +52,6 @@ pub fn ip(args: &[&str]) -> Result<String, NetlinkError> {
     let mut c = Command::new("ip");
     c.args(args);
     run(c)
-}
-
-/// `ip -batch -`: several commands (one per line) in one process, stopping at the first error.
-pub fn ip_batch(commands: &[String]) -> Result<String, NetlinkError> {
-    let mut c = Command::new("ip");
-    c.args(["-batch", "-"]);
-    run_with_input(c, Some(&commands.join("\n")))
-}
-
-/// [`ip_batch`] inside the namespace mounted at `netns`.
-pub fn ip_batch_in(netns: &Path, commands: &[String]) -> Result<String, NetlinkError> {
-    let mut c = Command::new("nsenter");
-    c.arg(format!("--net={}", netns.display())).args(["ip", "-batch", "-"]);
-    run_with_input(c, Some(&commands.join("\n")))
 }
 
 /// `ip <args>` inside the namespace mounted at `netns`.
@@ -115,17 +105,14 @@ pub struct Veth<'a> {
     pub gateway: Option<&'a str>,
 }
 
-/// Creates and configures the pair described by `v` with two `ip -batch` runs (one per
-/// namespace: process start-up is most of the cost). The container end is created inside its
-/// namespace (moving a link between namespaces costs the kernel far more). On failure the host
-/// end is deleted.
+/// Creates and configures the pair described by `v` over rtnetlink (a few round trips on two
+/// sockets, one per namespace; spawning `ip` cost milliseconds per run). The container end is
+/// created inside its namespace (moving a link between namespaces costs the kernel far more).
+/// On failure the host end is deleted.
 pub fn veth_attach(v: &Veth<'_>) -> Result<(), NetlinkError> {
-    let (host, inside) = veth_commands(v);
     let result = (|| {
         link_delete(v.host_name)?;
-        ip_batch(&host)?;
-        ip_batch_in(v.netns, &inside)?;
-        Ok(())
+        veth_attach_rtnl(v)
     })();
     if result.is_err() {
         let _ = link_delete(v.host_name);
@@ -133,30 +120,48 @@ pub fn veth_attach(v: &Veth<'_>) -> Result<(), NetlinkError> {
     result
 }
 
-/// The `ip -batch` lines of [`veth_attach`]: in the host's namespace, then in the container's.
-pub fn veth_commands(v: &Veth<'_>) -> (Vec<String>, Vec<String>) {
-    let (mtu, ns) = (v.mtu, v.netns.display());
-    let host = vec![
-        format!(
-            "link add {} mtu {mtu} type veth peer name {} mtu {mtu} address {} netns {ns}",
-            v.host_name, v.ifname, v.mac
+fn veth_attach_rtnl(v: &Veth<'_>) -> Result<(), NetlinkError> {
+    let what = |op: &str| format!("{op} ({} ↔ {} in {})", v.host_name, v.ifname, v.netns.display());
+    let fail = |op: &str| {
+        let cmd = what(op);
+        move |source| NetlinkError::Rtnl { cmd, source }
+    };
+    let (addr, prefix) = v
+        .cidr
+        .split_once('/')
+        .and_then(|(a, p)| Some((a.parse::<std::net::Ipv4Addr>().ok()?, p.parse::<u8>().ok()?)))
+        .ok_or_else(|| NetlinkError::Failed { cmd: what("address"), stderr: format!("invalid CIDR {}", v.cidr) })?;
+    let mac = rtnl::parse_mac(v.mac)
+        .ok_or_else(|| NetlinkError::Failed { cmd: what("address"), stderr: format!("invalid MAC {}", v.mac) })?;
+    let gateway = match v.gateway {
+        Some(g) => Some(
+            g.parse::<std::net::Ipv4Addr>()
+                .map_err(|_| NetlinkError::Failed { cmd: what("route"), stderr: format!("invalid gateway {g}") })?,
         ),
-        format!("link set {} master {} up", v.host_name, v.bridge),
-    ];
-    let mut inside = vec![
-        format!("addr add {} dev {}", v.cidr, v.ifname),
-        format!("link set {} up", v.ifname),
-        "link set lo up".to_string(),
-    ];
-    if let Some(gw) = v.gateway {
-        inside.push(format!("route replace default via {gw} dev {}", v.ifname));
+        None => None,
+    };
+    let mut host = Rtnl::new().map_err(fail("netlink socket"))?;
+    let master = host.link_index(v.bridge).map_err(fail("finding the bridge"))?;
+    let peer = rtnl::Peer { name: v.ifname, mac, netns: v.netns };
+    host.veth_create(v.host_name, v.mtu, master, &peer).map_err(fail("creating the veth pair"))?;
+    let mut inside = Rtnl::in_netns(v.netns).map_err(fail("netlink socket in the namespace"))?;
+    let index = inside.link_index(v.ifname).map_err(fail("finding the container end"))?;
+    inside.addr_add(index, addr, prefix).map_err(fail("adding the address"))?;
+    inside.link_up(index).map_err(fail("bringing the interface up"))?;
+    let lo = inside.link_index("lo").map_err(fail("finding loopback"))?;
+    inside.link_up(lo).map_err(fail("bringing loopback up"))?;
+    if let Some(gw) = gateway {
+        inside.default_route_replace(gw, index).map_err(fail("adding the default route"))?;
     }
-    (host, inside)
+    Ok(())
 }
 
 /// Brings loopback up inside `netns` (a namespace with no other interface).
 pub fn loopback_up(netns: &Path) -> Result<(), NetlinkError> {
-    ip_in(netns, &["link", "set", "lo", "up"]).map(|_| ())
+    let fail = |source| NetlinkError::Rtnl { cmd: format!("bringing lo up in {}", netns.display()), source };
+    let mut nl = Rtnl::in_netns(netns).map_err(fail)?;
+    let lo = nl.link_index("lo").map_err(fail)?;
+    nl.link_up(lo).map_err(fail)
 }
 
 /// Removes interface `ifname` from inside `netns` (disconnect of a running container).
@@ -169,27 +174,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn veth_batches() {
-        let ns = Path::new("/run/b/netns/c1");
+    fn invalid_plans_fail_before_touching_the_kernel() {
         let v = Veth {
-            host_name: "vbabc",
-            bridge: "br0",
-            netns: ns,
+            host_name: "vbnotcreated",
+            bridge: "br-none",
+            netns: Path::new("/nonexistent/netns"),
             ifname: "eth0",
-            cidr: "10.0.0.2/24",
+            cidr: "10.0.0.2",
             mac: "02:42:0a:00:00:02",
             mtu: 1500,
             gateway: Some("10.0.0.1"),
         };
-        let (host, inside) = veth_commands(&v);
-        assert_eq!(
-            host,
-            [
-                "link add vbabc mtu 1500 type veth peer name eth0 mtu 1500 address 02:42:0a:00:00:02 netns /run/b/netns/c1",
-                "link set vbabc master br0 up",
-            ]
-        );
-        assert_eq!(inside.last().unwrap(), "route replace default via 10.0.0.1 dev eth0");
-        assert_eq!(inside[0], "addr add 10.0.0.2/24 dev eth0");
+        let e = veth_attach_rtnl(&v).unwrap_err();
+        assert!(e.to_string().contains("invalid CIDR 10.0.0.2"), "{e}");
+        let e = veth_attach_rtnl(&Veth { cidr: "10.0.0.2/24", mac: "02:42", ..v.clone() }).unwrap_err();
+        assert!(e.to_string().contains("invalid MAC"), "{e}");
+        let e = veth_attach_rtnl(&Veth { cidr: "10.0.0.2/24", gateway: Some("x"), ..v }).unwrap_err();
+        assert!(e.to_string().contains("invalid gateway x"), "{e}");
     }
 }

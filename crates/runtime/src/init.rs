@@ -7,10 +7,11 @@
 //! status (128 + signal number when the child was killed). Only std and nix: it must stay
 //! small and have no runtime to start.
 //!
-//! dockerd's tini is static; a `berth` built the usual way is dynamically linked and the
-//! container's image may have no (or another) C library. [`InitBinary::locate`] finds the
-//! binary's ELF interpreter; when there is one, its directory (the host's C library) is
-//! mounted read-only at [`LIB_DIR`] and the init is started through that loader
+//! berthd itself mounts the static build of the same init that `berth-kernel` embeds
+//! (`berth_kernel::init::DOCKER_INIT`, placed at `<exec-root>/docker-init`), so a container
+//! sees only `/sbin/docker-init`, as with dockerd's tini. [`InitBinary::locate`] remains for a
+//! dynamically linked init binary: its ELF interpreter's directory (the host's C library) is
+//! then mounted read-only at [`LIB_DIR`] and the init is started through that loader
 //! (`ld.so --library-path ... --argv0 /sbin/docker-init /sbin/docker-init -- CMD`).
 
 use std::ffi::OsString;

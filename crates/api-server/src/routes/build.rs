@@ -13,7 +13,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use berth_api_types::query::build::{decode_secrets, SECRETS_HEADER};
 use berth_api_types::query::images::JsonMessage;
-use berth_engine::build::{BuildFailure, BuildOptions, BuildRequest};
+use berth_api_types::Filters;
+use berth_engine::build::{BuildFailure, BuildOptions, BuildPruneOptions, BuildRequest, RunLimits};
 use berth_engine::images::CommitRequest;
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
@@ -36,6 +37,14 @@ fn bool_value(v: Option<&str>) -> bool {
 
 fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// Go's `httputils.Int64ValueOrZero`: empty is 0, anything unparsable a 400.
+fn int(pairs: &[(String, String)], key: &str) -> Result<i64, ApiError> {
+    match get(pairs, key).filter(|v| !v.is_empty()) {
+        Some(v) => v.parse().map_err(|_| ApiError::bad_request(format!("invalid {key}: {v:?} is not an integer"))),
+        None => Ok(0),
+    }
 }
 
 /// The query of `POST /build` → build options (pure).
@@ -68,6 +77,20 @@ pub(crate) fn parse_build(pairs: &[(String, String)]) -> Result<BuildOptions, Ap
         platform: get(pairs, "platform").filter(|p| !p.is_empty()).map(str::to_string),
         quiet: bool_value(get(pairs, "q")),
         extra_hosts,
+        cache_from: match get(pairs, "cachefrom").filter(|v| !v.is_empty()) {
+            Some(v) => serde_json::from_str(v).map_err(|e| ApiError::bad_request(format!("invalid cachefrom: {e}")))?,
+            None => Vec::new(),
+        },
+        limits: RunLimits {
+            shm_size: int(pairs, "shmsize")?,
+            memory: int(pairs, "memory")?,
+            memory_swap: int(pairs, "memswap")?,
+            cpu_shares: int(pairs, "cpushares")?,
+            cpu_period: int(pairs, "cpuperiod")?,
+            cpu_quota: int(pairs, "cpuquota")?,
+            cpuset_cpus: get(pairs, "cpusetcpus").unwrap_or("").to_string(),
+            cpuset_mems: get(pairs, "cpusetmems").unwrap_or("").to_string(),
+        },
         ..Default::default()
     })
 }
@@ -128,8 +151,24 @@ async fn build(
     Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(stream)).into_response())
 }
 
-async fn prune(State(engine): State<AppState>) -> Result<Response, ApiError> {
-    let r = engine.build_prune().await?;
+/// `POST /build/prune?all=&keep-storage=<bytes>&filters=<json>` (query → options, pure).
+pub(crate) fn parse_prune(pairs: &[(String, String)]) -> Result<BuildPruneOptions, ApiError> {
+    // `reserved-space` is API 1.48's name for the same limit.
+    let keep = get(pairs, "keep-storage").filter(|v| !v.is_empty()).or(get(pairs, "reserved-space"));
+    let keep_storage = match keep.filter(|v| !v.is_empty()) {
+        Some(v) => {
+            v.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid keep-storage: {v}")))?.max(0) as u64
+        }
+        None => 0,
+    };
+    let filters =
+        Filters::parse(get(pairs, "filters").unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(BuildPruneOptions { all: bool_value(get(pairs, "all")), keep_storage, filters })
+}
+
+async fn prune(State(engine): State<AppState>, Query(pairs): Pairs) -> Result<Response, ApiError> {
+    let opts = parse_prune(&pairs)?;
+    let r = engine.build_prune(&opts).await?;
     Ok(Json(serde_json::json!({ "CachesDeleted": r.caches_deleted, "SpaceReclaimed": r.space_reclaimed }))
         .into_response())
 }
@@ -182,5 +221,30 @@ mod tests {
         assert_eq!(o.target.as_deref(), Some("build"));
         assert_eq!(o.dockerfile, "Dockerfile");
         assert!(parse_build(&pairs(&[("buildargs", "{bad")])).is_err());
+    }
+
+    #[test]
+    fn parses_limits_cache_from_and_prune_queries() {
+        let o = parse_build(&pairs(&[
+            ("cachefrom", r#"["app:1","app:2"]"#),
+            ("shmsize", "33554432"),
+            ("memory", "67108864"),
+            ("memswap", "-1"),
+            ("cpuquota", "50000"),
+            ("cpusetcpus", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(o.cache_from, ["app:1", "app:2"]);
+        assert_eq!((o.limits.shm_size, o.limits.memory, o.limits.memory_swap), (33554432, 67108864, -1));
+        assert_eq!((o.limits.cpu_quota, o.limits.cpu_shares, o.limits.cpuset_cpus.as_str()), (50000, 0, "0"));
+        assert!(parse_build(&pairs(&[("memory", "lots")])).is_err());
+        let p =
+            parse_prune(&pairs(&[("all", "1"), ("keep-storage", "1024"), ("filters", r#"{"until":{"24h":true}}"#)]))
+                .unwrap();
+        assert!(p.all);
+        assert_eq!(p.keep_storage, 1024);
+        assert_eq!(p.filters.get("until"), ["24h"]);
+        assert_eq!(parse_prune(&pairs(&[("reserved-space", "7")])).unwrap().keep_storage, 7);
+        assert!(!parse_prune(&[]).unwrap().all);
     }
 }

@@ -63,6 +63,15 @@ pub struct ImagePruneReport {
     pub space_reclaimed: u64,
 }
 
+/// `POST /containers/prune`. dockerd writes `null` when nothing was deleted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContainerPruneReport {
+    #[serde(rename = "ContainersDeleted")]
+    pub containers_deleted: Option<Vec<String>>,
+    #[serde(rename = "SpaceReclaimed")]
+    pub space_reclaimed: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,6 +69,8 @@ pub async fn dispatch(host: &str, cmd: Cmd) -> CmdResult {
         Cmd::Builder(BuilderCmd::Prune(a)) => builder::prune::run(&c, a).await,
         Cmd::Commit(a) | Cmd::Container(ContainerCmd::Commit(a)) => ct::commit::run(&c, a).await,
         Cmd::Image(ImageCmd::Prune(a)) => im::prune::run(&c, a).await,
+        Cmd::Container(ContainerCmd::Prune(a)) => ct::prune::run(&c, a).await,
+        Cmd::System(SystemCmd::Prune(a)) => system::prune::run(&c, a).await,
         Cmd::System(SystemCmd::Df(a)) => system::df::run(&c, a).await,
         Cmd::Events(a) | Cmd::System(SystemCmd::Events(a)) => system::events::run(&c, a).await,
         Cmd::Network(NetworkCmd::Connect(a)) => network::connect::run(&c, a).await,

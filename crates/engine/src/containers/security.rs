@@ -261,11 +261,9 @@ impl Engine {
         let (pid, _) = self.share_mode(&s.pid_mode, "pid")?;
         let (uts, _) = self.share_mode(&s.uts_mode, "uts")?;
         let init = if s.init == Some(true) {
-            let path = self.config.shim_binary.with_file_name("berth");
-            Some(
-                InitBinary::locate(&path)
-                    .map_err(|e| Error::InvalidArgument(format!("exec: \"docker-init\": {}: {e}", path.display())))?,
-            )
+            let path = super::init::install(&self.config.exec_root)
+                .map_err(|e| Error::InvalidArgument(format!("exec: \"docker-init\": {e}")))?;
+            Some(InitBinary { path, lib_dir: None, loader: None })
         } else {
             None
         };

@@ -140,6 +140,20 @@ impl Engine {
             Err(ShimError::Start { message, .. }) => return Err(Error::InvalidArgument(message)),
             Err(e) => return Err(e.into()),
         };
+        // From here on a shim and the container's held init exist: any failure must take them
+        // down before the caller cleans up the rootfs and state directory.
+        match self.start_spawned(c, r, &shim).await {
+            Ok(()) => Ok((shim, pid)),
+            Err(e) => {
+                abort_shim(&shim).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The part of a start after the shim was spawned: open early attaches, apply the limits
+    /// that need the cgroup, run the process.
+    async fn start_spawned(&self, c: &Container, r: &Record, shim: &ShimClient) -> Result<()> {
         // Clients that attached before start get their streams open before the process runs.
         let mut attached = Vec::new();
         for pending in c.take_pending_attaches() {
@@ -153,7 +167,7 @@ impl Engine {
         }
         self.apply_created_limits(&c.id, &r.host.resources)?;
         match shim.start().await {
-            Ok(()) => Ok((shim, pid)),
+            Ok(()) => Ok(()),
             Err(ShimError::Remote(message)) => Err(Error::InvalidArgument(message)),
             Err(e) => Err(e.into()),
         }
@@ -183,6 +197,21 @@ impl Engine {
                 tracing::warn!(%id, error = %e, "removing runtime state");
             }
         }
+    }
+}
+
+/// Kills the held (or started) init of a shim whose start failed and waits until the shim has
+/// reaped it, deleted the runtime state and exited, so no process of the container is left.
+async fn abort_shim(shim: &ShimClient) {
+    const SIGKILL: i32 = 9;
+    if let Err(e) = shim.signal(SIGKILL).await {
+        // Already exited (start_held kills the init itself when the runtime's start fails).
+        tracing::debug!(id = %shim.id, error = %e, "killing the init of a failed start");
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(10), shim.wait()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::debug!(id = %shim.id, error = %e, "waiting for the shim of a failed start"),
+        Err(_) => tracing::warn!(id = %shim.id, "the shim of a failed start did not exit within 10s"),
     }
 }
 

@@ -7,6 +7,7 @@ use berth_store::apply::apply_layer;
 use berth_store::content::TeeReader;
 use berth_store::meta::{ImageRecord, LayerRecord};
 
+use super::blob_pipe::BlobPipe;
 use super::{store_err, Inner};
 use crate::{Error, Result};
 
@@ -43,6 +44,8 @@ impl Inner {
         let fs_dir = self.snapshots.prepare_layer(snapshot).map_err(store_err("creating layer snapshot"))?;
         let result = (|| {
             let blob = self.content.writer().map_err(store_err("storing layer"))?;
+            // The tar copy is hashed and written on its own thread, in large pieces.
+            let blob = BlobPipe::new(blob).map_err(|e| Error::io("storing layer", e))?;
             let mut tee = TeeReader { inner: decompress(r)?, sink: blob };
             let size = apply_layer(&mut tee, &fs_dir).map_err(|e| match e {
                 berth_store::Error::InvalidLayer(m) => Error::InvalidArgument(m),
@@ -52,7 +55,7 @@ impl Inner {
                 other => Error::store("unpacking layer", other),
             })?;
             io::copy(&mut tee, &mut io::sink()).map_err(|e| Error::io("reading layer", e))?;
-            let blob = tee.sink;
+            let blob = tee.sink.finish().map_err(|e| Error::io("storing layer", e))?;
             let tar_size = blob.size();
             let diff_id = blob.commit(None).map_err(store_err("storing layer"))?;
             Ok(NewLayer { diff_id, size, tar_size, snapshot })

@@ -4,6 +4,7 @@
 //! add `impl Engine { image_* }` methods. Blocking disk work runs on tokio's blocking pool.
 
 mod auth;
+mod blob_pipe;
 mod commit;
 mod create;
 mod delete;
@@ -13,8 +14,9 @@ mod inspect;
 pub(crate) mod layers;
 mod list;
 mod load;
-mod prune;
+pub(crate) mod prune;
 mod pull;
+mod pull_layers;
 mod push;
 mod search;
 mod tag;

@@ -1,19 +1,17 @@
 //! `POST /images/create?fromImage=`: pull an image from a registry, reporting progress as
 //! dockerd's JSON message stream. Manifest lists and OCI indexes are resolved to one platform;
-//! layers whose chain already exists are skipped; every blob is digest-checked before anything
-//! is unpacked or recorded.
-
-use std::io::Write;
+//! layers whose chain already exists are skipped; the others are downloaded, digest-checked and
+//! unpacked in one streamed pass (`pull_layers`) and recorded only when all of them succeeded.
 
 use berth_api_types::query::images::{AuthConfig, JsonMessage};
 use berth_image::manifest::is_index;
 use berth_image::{chain_ids, Digest, ImageConfig, Index, Manifest, Platform, Reference};
 use berth_registry::Client;
-use futures_util::StreamExt;
-use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc::Sender;
 
 use super::auth::{credentials, registry_err};
+use super::layers::NewLayer;
+use super::pull_layers::{fetch_layers, short, Wanted};
 use super::{store_err, Inner};
 use crate::{Engine, Error, Result};
 
@@ -54,10 +52,6 @@ impl PullRequest {
 /// Sends a message; a gone receiver (client hung up) does not stop the pull.
 async fn say(tx: &Sender<JsonMessage>, m: JsonMessage) {
     let _ = tx.send(m).await;
-}
-
-fn short(d: &Digest) -> String {
-    d.hex()[..12].to_string()
 }
 
 impl Engine {
@@ -121,33 +115,26 @@ impl Engine {
                 .await;
             present.push(exists);
         }
-        // Download every missing layer to a temp file, verifying its digest.
-        let dir = tempfile::tempdir_in(&inner.tmp).map_err(|e| Error::io("creating pull directory", e))?;
-        let mut files = Vec::with_capacity(chains.len());
-        for (l, exists) in manifest.layers.iter().zip(&present) {
-            if *exists {
-                files.push(None);
-                continue;
-            }
-            let path = dir.path().join(l.digest.hex());
-            download(&client, &l.digest, l.size, &path, &tx).await?;
-            files.push(Some(path));
-        }
-        // Unpack and record under the image lock.
+        // Download, verify and unpack the missing layers, several at once.
+        let wanted: Vec<Wanted> = manifest
+            .layers
+            .iter()
+            .zip(&present)
+            .enumerate()
+            .filter(|(_, (_, exists))| !**exists)
+            .map(|(index, (l, _))| Wanted { index, digest: l.digest.clone(), size: l.size })
+            .collect();
+        let layers = fetch_layers(&inner, &client, wanted, manifest.layers.len(), &tx).await?;
+        // Record the image under the image lock.
         let tags: Vec<Reference> = if r.digest().is_none() { vec![r.clone()] } else { vec![] };
-        let ids: Vec<String> = manifest.layers.iter().map(|l| short(&l.digest)).collect();
         let repo_digest = format!("{}@{}", r.name(), top.digest);
         let (id, was_current) = {
             let inner = inner.clone();
-            let tx = tx.clone();
             let tags = tags.clone();
-            tokio::task::spawn_blocking(move || {
-                unpack_and_add(&inner, &config_bytes, files, &ids, &tags, &repo_digest, &tx)
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("pull task: {e}")))??
+            tokio::task::spawn_blocking(move || add_pulled(&inner, &config_bytes, layers, &tags, &repo_digest))
+                .await
+                .map_err(|e| Error::Internal(format!("pull task: {e}")))??
         };
-        drop(dir);
         tracing::debug!(image = %id, "pulled");
         say(&tx, JsonMessage::status(format!("Digest: {}", top.digest))).await;
         let what = if was_current { "Image is up to date for" } else { "Downloaded newer image for" };
@@ -157,82 +144,30 @@ impl Engine {
     }
 }
 
-/// Streams blob `digest` into `path`, reporting `Downloading`, then checks the digest.
-async fn download(
-    client: &Client,
-    digest: &Digest,
-    size: i64,
-    path: &std::path::Path,
-    tx: &Sender<JsonMessage>,
-) -> Result<()> {
-    let id = short(digest);
-    let mut stream = client.blob_stream(digest, size).await.map_err(registry_err)?;
-    let file = std::fs::File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-    // The network hands out small pieces; write them in large ones.
-    let mut file = std::io::BufWriter::with_capacity(1024 * 1024, file);
-    let mut hasher = Sha256::new();
-    let mut done: i64 = 0;
-    let mut last_report: i64 = -1;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Error::Unavailable(format!("downloading {digest}: {e}")))?;
-        hasher.update(&chunk);
-        file.write_all(&chunk).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-        done += chunk.len() as i64;
-        if done - last_report >= 256 * 1024 || done == size {
-            say(tx, JsonMessage::transfer(&id, "Downloading", done, size)).await;
-            last_report = done;
-        }
-    }
-    say(tx, JsonMessage::layer(&id, "Verifying Checksum")).await;
-    let actual = Digest::from_hasher(hasher);
-    if &actual != digest {
-        return Err(Error::InvalidArgument(format!(
-            "filesystem layer verification failed for digest {digest}: got {actual}"
-        )));
-    }
-    let file = file.into_inner().map_err(|e| Error::io(format!("writing {}", path.display()), e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io("fsync layer", e))?;
-    say(tx, JsonMessage::layer(&id, "Download complete")).await;
-    Ok(())
-}
-
-/// Unpacks the downloaded layers and records the image with its tag and repo digest.
-/// Returns the image id and whether the tag already pointed at it.
-fn unpack_and_add(
+/// Records the image over the unpacked `layers` with its tag and repo digest. Returns the image
+/// id and whether the tag already pointed at it. The layers' snapshots are removed on error.
+fn add_pulled(
     inner: &Inner,
     config_bytes: &[u8],
-    files: Vec<Option<std::path::PathBuf>>,
-    ids: &[String],
+    layers: Vec<Option<NewLayer>>,
     tags: &[Reference],
     repo_digest: &str,
-    tx: &Sender<JsonMessage>,
 ) -> Result<(Digest, bool)> {
     let _g = inner.lock();
     let id = Digest::sha256_of(config_bytes);
     let was_current = match tags.first() {
-        Some(t) => {
-            inner.meta.tag(&t.to_string()).map_err(store_err("reading tags"))?.as_deref() == Some(&id.to_string())
-        }
-        None => inner.meta.image(&id.to_string()).map_err(store_err("reading image"))?.is_some(),
+        Some(t) => inner.meta.tag(&t.to_string()).map(|v| v.as_deref() == Some(&id.to_string())),
+        None => inner.meta.image(&id.to_string()).map(|v| v.is_some()),
     };
-    let mut layers = Vec::with_capacity(files.len());
-    for (f, short_id) in files.into_iter().zip(ids) {
-        let Some(path) = f else {
-            layers.push(None);
-            continue;
-        };
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-        match inner.unpack_layer(file) {
-            Ok(l) => layers.push(Some(l)),
-            Err(e) => {
-                for l in layers.into_iter().flatten() {
-                    let _ = inner.snapshots.remove(l.snapshot);
-                }
-                return Err(e);
+    let was_current = match was_current {
+        Ok(v) => v,
+        Err(e) => {
+            for l in layers.into_iter().flatten() {
+                let _ = inner.snapshots.remove(l.snapshot);
             }
+            return Err(Error::store("reading image", e));
         }
-        let _ = tx.blocking_send(JsonMessage::layer(short_id, "Pull complete"));
-    }
+    };
     let id = inner.add_image(config_bytes, layers, tags, !was_current)?;
     inner
         .meta

@@ -1,8 +1,9 @@
-//! Starting an exec'd process in the shim's running container: libcontainer's tenant builder
-//! (it joins the init's namespaces and cgroup and applies the process's user, capabilities and
-//! limits) or `runc exec`. Runs synchronously on the shim's one thread, so the process cannot be
-//! reaped before its pid is recorded. The shim is the subreaper, so the process becomes its
-//! child once the runtime's intermediate process exits.
+//! Starting an exec'd process in the shim's running container: the shim's own fast path
+//! ([`super::exec_lean`]), libcontainer's tenant builder (it joins the init's namespaces and
+//! cgroup and applies the process's user, capabilities and limits) or `runc exec`. Runs
+//! synchronously on the shim's one thread, so the process cannot be reaped before its pid is
+//! recorded. The shim is the subreaper, so the process becomes its child once the runtime's
+//! intermediate process exits.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixListener;
@@ -50,7 +51,15 @@ fn args0(process: &Path) -> String {
 }
 
 /// Starts the exec's process; returns its host pid and the shim's ends of its stdio.
-pub fn spawn(cfg: &ShimConfig, req: &ExecRequest) -> Result<(i32, ContainerIo), CreateError> {
+/// `init_pid` is the container's init (whose namespaces and cgroups the process joins).
+pub fn spawn(cfg: &ShimConfig, req: &ExecRequest, init_pid: i32) -> Result<(i32, ContainerIo), CreateError> {
+    // The shim enters the container itself (see `exec_lean`); libcontainer covers what that
+    // path does not.
+    if cfg.runtime.is_none() {
+        if let Some(started) = super::exec_lean::spawn(cfg, req, init_pid)? {
+            return Ok(started);
+        }
+    }
     let sock_name = format!("exec-{}.sock", &req.exec_id[..12.min(req.exec_id.len())]);
     let _ = std::fs::remove_file(cfg.state_dir.join(&sock_name));
     let console_sock = super::sockpath::SocketPath::new(&cfg.state_dir, &sock_name).map_err(io("opening state dir"))?;

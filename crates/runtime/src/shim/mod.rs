@@ -3,6 +3,7 @@
 pub mod client;
 pub mod create;
 pub mod exec;
+mod exec_lean;
 pub mod jsonlog;
 pub mod protocol;
 pub mod server;

@@ -97,7 +97,8 @@ struct Client {
 
 pub(super) struct State {
     pub(super) cfg: ShimConfig,
-    pid: i32,
+    /// Host pid of the container's init.
+    pub(super) pid: i32,
     pub(super) exit: Option<ExitStatus>,
     /// Processes started by `docker exec`.
     pub(super) execs: super::server_exec::Execs,
@@ -308,6 +309,9 @@ async fn serve(
         }
     });
 
+    // Creating the container ran most of libcontainer once; the serve loop needs little of it.
+    release_memory();
+
     // Wait for the init to exit (check once first: it may already have).
     let code = loop {
         if let Some(code) = reap(started.pid, Some(&state)) {
@@ -361,6 +365,14 @@ async fn serve(
     // Let the connections already accepted send their responses before the process exits.
     tokio::time::sleep(Duration::from_millis(50)).await;
     Ok(())
+}
+
+/// Gives back the pages that creating the container or starting an exec touched (libcontainer's
+/// code, freed heap): they are mapped again from the page cache if needed. Keeps an idle shim's
+/// RSS to what its event loop uses.
+pub(super) fn release_memory() {
+    let r = berth_kernel::memory::release_unused();
+    tracing::debug!("released {} KiB of file pages", r.file_kib);
 }
 
 fn container_cgroup(cfg: &ShimConfig) -> Option<String> {
@@ -456,7 +468,9 @@ fn start_held(state: &Shared) -> Response {
         return Response::Ok;
     }
     st.start_pending = false;
-    match create::start(&st.cfg) {
+    let started = create::start(&st.cfg);
+    release_memory();
+    match started {
         Ok(()) => Response::Ok,
         Err(e) => {
             let _ = nix::sys::signal::kill(Pid::from_raw(st.pid), nix::sys::signal::Signal::SIGKILL);

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -95,6 +96,19 @@ async fn pump(
     }
 }
 
+/// Gives back the memory an exec touched once no exec has started for a while: a burst of
+/// execs (a healthcheck, a benchmark) does not pay for mapping the pages again each time.
+fn release_when_idle() {
+    static STARTED: AtomicU64 = AtomicU64::new(0);
+    let mine = STARTED.fetch_add(1, Ordering::Relaxed) + 1;
+    tokio::task::spawn_local(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if STARTED.load(Ordering::Relaxed) == mine {
+            super::server::release_memory();
+        }
+    });
+}
+
 /// Handles [`super::protocol::Request::Exec`] on connection (`reader`, `w`).
 pub(super) async fn exec(
     state: Shared,
@@ -102,16 +116,17 @@ pub(super) async fn exec(
     mut reader: BufReader<tokio::net::unix::OwnedReadHalf>,
     mut w: tokio::net::unix::OwnedWriteHalf,
 ) {
-    let (cfg, running) = {
+    let (cfg, running, init_pid) = {
         let st = state.borrow();
-        (st.cfg.clone(), st.exit.is_none())
+        (st.cfg.clone(), st.exit.is_none(), st.pid)
     };
     if !running {
         let _ = respond(&mut w, &Response::Error { message: format!("container {} is not running", cfg.id) }).await;
         return;
     }
-    let spawned = super::exec::spawn(&cfg, &req);
+    let spawned = super::exec::spawn(&cfg, &req, init_pid);
     let _ = std::fs::remove_file(&req.process);
+    release_when_idle();
     let (pid, io) = match spawned {
         Ok(ok) => ok,
         Err(e) => {

@@ -4,6 +4,7 @@
 
 mod archive;
 mod lifecycle;
+mod prune;
 mod query;
 mod resources;
 mod streams;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/containers/create", post(lifecycle::create))
         .route("/containers/json", get(query::list))
+        .route("/containers/prune", post(prune::prune))
         .route("/containers/{id}/json", get(query::inspect))
         .route("/containers/{id}/top", get(query::top))
         .route("/containers/{id}/stats", get(resources::stats))

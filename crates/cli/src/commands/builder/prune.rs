@@ -1,7 +1,8 @@
 //! `berth builder prune` (BuildPrune): drops the build cache (step records and
-//! `RUN --mount=type=cache` directories).
+//! `RUN --mount=type=cache` directories): `-a`, `--filter until=…`, `--keep-storage`.
 
-use crate::client::{error_body_message, read_body, Client};
+use crate::client::{error_body_message, filters_json, query_escape, read_body, Client};
+use crate::commands::container::opts_resources::ram_in_bytes;
 use crate::commands::image::prune::confirm;
 use crate::error::{CliError, CmdResult};
 use crate::format::units::human_size;
@@ -17,6 +18,9 @@ pub struct Args {
     /// Do not prompt for confirmation
     #[arg(short = 'f', long = "force")]
     pub force: bool,
+    /// Amount of disk space to keep for cache
+    #[arg(long = "keep-storage")]
+    pub keep_storage: Option<String>,
 }
 
 pub async fn run(c: &Client, a: Args) -> CmdResult {
@@ -28,8 +32,20 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
     if !a.force && !confirm(warning)? {
         return Ok(0);
     }
-    let path = if a.all { "/build/prune?all=1" } else { "/build/prune" };
-    let (status, body) = read_body(c.raw(http::Method::POST, path).await?).await?;
+    let mut q = Vec::new();
+    if a.all {
+        q.push("all=1".to_string());
+    }
+    if let Some(k) = a.keep_storage.as_deref().filter(|k| !k.is_empty()) {
+        let n = ram_in_bytes(k)
+            .ok_or_else(|| CliError::new(125, format!("invalid argument \"{k}\" for \"--keep-storage\" flag")))?;
+        q.push(format!("keep-storage={n}"));
+    }
+    if let Some(f) = filters_json(&a.filter)? {
+        q.push(format!("filters={}", query_escape(&f)));
+    }
+    let path = if q.is_empty() { "/build/prune".to_string() } else { format!("/build/prune?{}", q.join("&")) };
+    let (status, body) = read_body(c.raw(http::Method::POST, &path).await?).await?;
     if !(200..300).contains(&status) {
         return Err(CliError::new(1, format!("Error response from daemon: {}", error_body_message(&body))));
     }

@@ -18,6 +18,7 @@ pub mod pause;
 pub mod opts_lifecycle;
 pub mod opts_network;
 pub mod port;
+pub mod prune;
 pub mod rename;
 pub mod restart;
 pub mod rm;

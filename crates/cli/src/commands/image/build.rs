@@ -62,8 +62,82 @@ pub struct Args {
     /// Add a custom host-to-IP mapping (host:ip)
     #[arg(long = "add-host")]
     pub add_hosts: Vec<String>,
+    #[command(flatten)]
+    pub limits: Box<Limits>,
     /// Build context directory
     pub path: String,
+}
+
+/// Resource limits of the RUN containers and the `--cache-from` images (docker build's
+/// classic-builder flags).
+#[derive(clap::Args, Debug, Default)]
+pub struct Limits {
+    /// Images to consider as cache sources
+    #[arg(long = "cache-from")]
+    pub cache_from: Vec<String>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size")]
+    pub shm_size: Option<String>,
+    /// Memory limit
+    #[arg(short = 'm', long = "memory")]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long = "memory-swap")]
+    pub memory_swap: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long = "cpu-shares")]
+    pub cpu_shares: Option<i64>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) period
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<i64>,
+    /// Limit the CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long = "cpu-quota")]
+    pub cpu_quota: Option<i64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+}
+
+impl Limits {
+    /// The `/build` query parameters for these flags.
+    pub fn query(&self) -> Result<Vec<String>, CliError> {
+        let mut q = Vec::new();
+        if !self.cache_from.is_empty() {
+            q.push(format!("cachefrom={}", query_escape(&serde_json::to_string(&self.cache_from).unwrap_or_default())));
+        }
+        let bytes = [("shmsize", "shm-size", &self.shm_size), ("memory", "memory", &self.memory)];
+        for (key, flag, v) in bytes {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                let n = crate::commands::container::opts_resources::ram_in_bytes(v)
+                    .ok_or_else(|| CliError::new(125, format!("invalid argument \"{v}\" for \"--{flag}\" flag")))?;
+                q.push(format!("{key}={n}"));
+            }
+        }
+        if let Some(v) = self.memory_swap.as_deref().filter(|v| !v.is_empty()) {
+            let n = if v == "-1" {
+                -1
+            } else {
+                crate::commands::container::opts_resources::ram_in_bytes(v)
+                    .ok_or_else(|| CliError::new(125, format!("invalid argument \"{v}\" for \"--memory-swap\" flag")))?
+            };
+            q.push(format!("memswap={n}"));
+        }
+        let ints = [("cpushares", self.cpu_shares), ("cpuperiod", self.cpu_period), ("cpuquota", self.cpu_quota)];
+        for (key, v) in ints {
+            if let Some(v) = v {
+                q.push(format!("{key}={v}"));
+            }
+        }
+        for (key, v) in [("cpusetcpus", &self.cpuset_cpus), ("cpusetmems", &self.cpuset_mems)] {
+            if let Some(v) = v {
+                q.push(format!("{key}={}", query_escape(v)));
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// Parses `--secret id=x[,src=path|,env=VAR]` into the secret's bytes.
@@ -211,6 +285,7 @@ pub async fn run(c: &Client, a: Args) -> CmdResult {
     if !a.add_hosts.is_empty() {
         q.push(format!("extrahosts={}", query_escape(&a.add_hosts.join(","))));
     }
+    q.extend(a.limits.query()?);
     let uri = format!("/v{}/build?{}", c.api_version, q.join("&"));
     let mut req = http::Request::builder()
         .method(http::Method::POST)
