@@ -6,9 +6,9 @@
 mod api;
 mod archive;
 mod build;
-mod build_sources;
 mod build_options;
 mod build_prune;
+mod build_sources;
 mod build_stages;
 mod cli;
 mod compose;

@@ -35,10 +35,8 @@ impl Engine {
         let (path, args) = command(&settings)?;
         let mut host = host_settings(&body);
         host.restart_policy = super::restart_policy::from_create(&body)?;
-        host.security = super::security::from_create(
-            &body.host_config.clone().unwrap_or_default(),
-            host.network_mode == "host",
-        )?;
+        host.security =
+            super::security::from_create(&body.host_config.clone().unwrap_or_default(), host.network_mode == "host")?;
         self.check_shared_namespaces(&host.security)?;
         self.check_network_request(&host.network_mode, &host.net)?;
         let (resources, warnings) = super::resources::from_create(&body)?;
@@ -187,12 +185,7 @@ fn host_settings(body: &ContainerCreateBody) -> HostSettings {
         binds: hc.binds.unwrap_or_default(),
         tmpfs: hc.tmpfs.unwrap_or_default().into_iter().collect(),
         volumes_from: hc.volumes_from.unwrap_or_default(),
-        requested_mounts: hc
-            .mounts
-            .iter()
-            .flatten()
-            .map(crate::volumes::requested::RequestedMount::from_api)
-            .collect(),
+        requested_mounts: hc.mounts.iter().flatten().map(crate::volumes::requested::RequestedMount::from_api).collect(),
         ..Default::default()
     }
 }
