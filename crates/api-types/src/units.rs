@@ -3,6 +3,42 @@
 
 use std::time::Duration;
 
+/// Go's `time.ParseDuration`, in nanoseconds: an optional sign, then one or more decimal numbers
+/// each with a unit (`ns`, `us`/`µs`/`μs`, `ms`, `s`, `m`, `h`), e.g. `1h30m`, `1.5s`, `-2m`; a
+/// bare `0` is zero, any other bare number is refused. Saturates at `i64` nanoseconds.
+pub fn parse_go_duration(s: &str) -> Option<i64> {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let nanos_per = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += value * nanos_per;
+    }
+    let nanos = if total >= i64::MAX as f64 { i64::MAX } else { total as i64 };
+    Some(if neg { -nanos } else { nanos })
+}
+
 /// go-units `HumanDuration`: "Less than a second", "2 minutes", "About an hour", "3 weeks".
 pub fn human_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
@@ -38,6 +74,20 @@ pub fn human_duration(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn go_durations() {
+        assert_eq!(super::parse_go_duration("1h30m"), Some(5_400_000_000_000));
+        assert_eq!(super::parse_go_duration("42m"), Some(2_520_000_000_000));
+        assert_eq!(super::parse_go_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(super::parse_go_duration("300ms"), Some(300_000_000));
+        assert_eq!(super::parse_go_duration("-2m"), Some(-120_000_000_000));
+        assert_eq!(super::parse_go_duration("0"), Some(0));
+        assert_eq!(super::parse_go_duration("10"), None);
+        assert_eq!(super::parse_go_duration("5x"), None);
+        assert_eq!(super::parse_go_duration("2026-01-01"), None);
+        assert_eq!(super::parse_go_duration(""), None);
+    }
+
     use super::*;
 
     #[test]

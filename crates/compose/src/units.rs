@@ -126,45 +126,7 @@ pub fn absolute(path: &str, base_dir: &std::path::Path) -> String {
 
 /// Parse a Go-style duration (`1m30s`, `500ms`, `10s`, `2h`) into nanoseconds.
 pub fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(0);
-    }
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        while let Some(&n) = chars.peek() {
-            if n.is_ascii_digit() || n == '.' {
-                break;
-            }
-            unit.push(n);
-            chars.next();
-        }
-        let v: f64 = num.parse().ok()?;
-        num.clear();
-        let mult = match unit.as_str() {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += v * mult;
-        any = true;
-    }
-    if !num.is_empty() || !any {
-        return None;
-    }
-    Some(total as i64)
+    berth_api_types::units::parse_go_duration(s.trim())
 }
 
 /// Format nanoseconds as Go's `time.Duration` prints them: `1s`, `1m30s`, `500ms`, `1h0m0s`.

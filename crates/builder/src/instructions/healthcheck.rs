@@ -6,32 +6,7 @@ use berth_image::ContainerConfig;
 use crate::parse::Cmd;
 use crate::{Error, Result};
 
-/// Go's `time.ParseDuration` for the units a healthcheck uses (`ns us ms s m h`).
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest == "0" {
-        return Some(0);
-    }
-    while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let num: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let mult = match &rest[..u] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += num * mult;
-        rest = &rest[u..];
-    }
-    Some(total as i64)
-}
+pub use berth_api_types::units::parse_go_duration as parse_duration;
 
 pub fn healthcheck(cfg: &mut ContainerConfig, flags: &[(String, String)], c: Option<&Cmd>) -> Result<String> {
     let Some(c) = c else {

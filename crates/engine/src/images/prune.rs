@@ -64,38 +64,11 @@ impl PruneFilters {
     }
 }
 
-/// A Go-style duration (`90s`, `1h30m`, `1.5h`), as seconds.
-fn parse_duration(s: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += n * scale;
-        rest = &rest[unit_end..];
-    }
-    Some(total)
-}
-
 /// dockerd's `until`/`since` timestamps: a duration before `now`, unix seconds (with an
 /// optional fraction), or an RFC 3339 / `2006-01-02T15:04:05` / `2006-01-02` date (UTC).
 pub(crate) fn parse_timestamp(v: &str, now: DateTime<Utc>) -> Result<i64> {
-    if let Some(d) = parse_duration(v) {
-        return Ok(now.timestamp() - d as i64);
+    if let Some(d) = berth_api_types::units::parse_go_duration(v).filter(|_| v != "0") {
+        return Ok(now.timestamp() - d / 1_000_000_000);
     }
     if let Ok(f) = v.parse::<f64>() {
         return Ok(f as i64);

@@ -31,59 +31,11 @@ pub struct Args {
     pub container: String,
 }
 
-/// Parse a Go duration like `1h30m`, `42m`, `10s`, `1.5h` into seconds.
-pub fn parse_go_duration(s: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    let mut any = false;
-    while let Some(ch) = chars.next() {
-        if ch.is_ascii_digit() || ch == '.' {
-            num.push(ch);
-            continue;
-        }
-        let mut unit = ch.to_string();
-        while let Some(&n) = chars.peek() {
-            if n.is_ascii_digit() || n == '.' {
-                break;
-            }
-            unit.push(n);
-            chars.next();
-        }
-        let v: f64 = num.parse().ok()?;
-        num.clear();
-        let mult = match unit.as_str() {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += v * mult;
-        any = true;
-    }
-    (num.is_empty() && any).then_some(total)
-}
-
-/// docker's `GetTimestamp`: relative duration, RFC 3339 / date forms, or unix seconds.
+/// docker's `GetTimestamp` (the one `docker events` uses), as whole unix seconds.
 pub fn parse_timestamp(value: &str, now: i64) -> Option<i64> {
-    if let Some(d) = parse_go_duration(value) {
-        return Some(now - d as i64);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Some(t.timestamp());
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, f) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
-    }
-    value.split('.').next().and_then(|s| s.parse().ok())
+    let now = chrono::DateTime::from_timestamp(now, 0)?;
+    let t = crate::commands::system::events::get_timestamp(value, now).ok()?;
+    t.split('.').next()?.parse().ok()
 }
 
 pub async fn run(c: &Client, a: Args) -> CmdResult {
@@ -117,9 +69,6 @@ mod tests {
 
     #[test]
     fn durations_and_timestamps() {
-        assert_eq!(parse_go_duration("42m"), Some(2520.0));
-        assert_eq!(parse_go_duration("1h30m"), Some(5400.0));
-        assert_eq!(parse_go_duration("10"), None);
         assert_eq!(parse_timestamp("10s", 100), Some(90));
         assert_eq!(parse_timestamp("2013-01-02T13:23:37Z", 0), Some(1357133017));
         assert_eq!(parse_timestamp("1357133017.5", 0), Some(1357133017));

@@ -27,39 +27,9 @@ pub struct Args {
     pub until: Option<String>,
 }
 
-/// Go's `time.ParseDuration` (units ns, us, µs, ms, s, m, h; decimal values; sequences).
+/// Go's `time.ParseDuration` as a chrono duration.
 pub fn parse_go_duration(s: &str) -> Option<chrono::Duration> {
-    let (neg, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    if rest == "0" {
-        return Some(chrono::Duration::zero());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let nanos_per = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += value * nanos_per;
-    }
-    // Durations beyond i64 nanoseconds are not meaningful here; saturate.
-    let nanos = if total >= i64::MAX as f64 { i64::MAX } else { total as i64 };
-    Some(chrono::Duration::nanoseconds(if neg { -nanos } else { nanos }))
+    berth_api_types::units::parse_go_duration(s).map(chrono::Duration::nanoseconds)
 }
 
 /// docker's `timetypes.GetTimestamp`: a Go duration (relative to `now`), an RFC 3339 time or
