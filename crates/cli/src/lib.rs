@@ -12,6 +12,7 @@ pub mod client;
 pub mod commands;
 pub mod error;
 pub mod format;
+pub mod tar_output;
 pub mod term;
 
 use clap::FromArgMatches;

@@ -189,15 +189,9 @@ fn run_runc(cfg: &ShimConfig, mut cmd: Command) -> Result<(), CreateError> {
     Err(CreateError::Runtime(docker_message(&msg, args0(&cfg.bundle).as_deref())))
 }
 
-fn create_runc(cfg: &ShimConfig, bin: &Path, fds: Vec<OwnedFd>, console: Option<&Path>) -> Result<i32, CreateError> {
-    let pid_file: PathBuf = cfg.state_dir.join("runc.pid");
-    let mut cmd = runc_base(cfg, bin);
-    cmd.arg("create").arg("--bundle").arg(&cfg.bundle).arg("--pid-file").arg(&pid_file);
-    if let Some(sock) = console {
-        cmd.arg("--console-socket").arg(sock);
-    }
-    cmd.arg(&cfg.id);
-    // Without a TTY, runc hands its own stdio to the container.
+/// Without a TTY, runc hands its own stdio to the process: the three pipe ends in `fds`
+/// (stdin, stdout, stderr), or nothing at all with a TTY (the console socket carries it).
+pub(super) fn runc_stdio(cmd: &mut Command, fds: Vec<OwnedFd>) {
     let mut fds = fds.into_iter();
     match (fds.next(), fds.next(), fds.next()) {
         (Some(i), Some(o), Some(e)) => {
@@ -207,6 +201,17 @@ fn create_runc(cfg: &ShimConfig, bin: &Path, fds: Vec<OwnedFd>, console: Option<
             cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         }
     }
+}
+
+fn create_runc(cfg: &ShimConfig, bin: &Path, fds: Vec<OwnedFd>, console: Option<&Path>) -> Result<i32, CreateError> {
+    let pid_file: PathBuf = cfg.state_dir.join("runc.pid");
+    let mut cmd = runc_base(cfg, bin);
+    cmd.arg("create").arg("--bundle").arg(&cfg.bundle).arg("--pid-file").arg(&pid_file);
+    if let Some(sock) = console {
+        cmd.arg("--console-socket").arg(sock);
+    }
+    cmd.arg(&cfg.id);
+    runc_stdio(&mut cmd, fds);
     run_runc(cfg, cmd)?;
     let pid = std::fs::read_to_string(&pid_file).map_err(io("reading runc pid file"))?;
     pid.trim().parse().map_err(|_| CreateError::Runtime(format!("bad pid file content {pid:?}")))

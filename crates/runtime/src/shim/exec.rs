@@ -8,7 +8,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
@@ -167,15 +167,7 @@ fn spawn_runc(
         cmd.arg("--console-socket").arg(sock);
     }
     cmd.arg(&cfg.id);
-    let mut fds = fds.into_iter();
-    match (fds.next(), fds.next(), fds.next()) {
-        (Some(i), Some(o), Some(e)) => {
-            cmd.stdin(Stdio::from(i)).stdout(Stdio::from(o)).stderr(Stdio::from(e));
-        }
-        _ => {
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        }
-    }
+    super::create::runc_stdio(&mut cmd, fds);
     let status = cmd.status().map_err(io("running OCI runtime"))?;
     if !status.success() {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
