@@ -18,6 +18,9 @@ tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
 rm -rf "$work/rootfs"
 for s in "$berth_sock" "$ref_sock"; do DOCKER_HOST=unix://$s docker import "$work/rootfs.tar" distbench:1 >/dev/null; done
 rm -f "$work/rootfs.tar"
+# Each timed step starts with nothing left to write back from the previous one (the imports,
+# the other client's transfer), so the order of the measurements does not bias them.
+sync
 
 port=25300
 reg_pid=
@@ -49,11 +52,13 @@ transfer() {
   start_registry "$kind"
   local image=$reg/distbench:1
   DOCKER_HOST=unix://$sock docker tag distbench:1 "$image"
+  sync
   t0=$(now)
   DOCKER_HOST=unix://$sock docker push -q "$image" >/dev/null
   t1=$(now)
   # Drop every local copy of the layer so the pull downloads and unpacks it.
   DOCKER_HOST=unix://$sock docker rmi "$image" distbench:1 >/dev/null
+  sync
   t1b=$(now)
   DOCKER_HOST=unix://$sock docker pull -q "$image" >/dev/null
   t2=$(now)

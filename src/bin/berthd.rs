@@ -56,7 +56,10 @@ struct Flags {
     /// Registry reached over plain HTTP or unverified TLS (host[:port] or CIDR; repeatable)
     #[arg(long = "insecure-registry")]
     insecure_registries: Vec<String>,
-    /// User namespace remapping (not supported yet: refused at start)
+    /// Preferred Docker Hub mirror (http(s) URL; repeatable, tried in order)
+    #[arg(long = "registry-mirror", value_parser = berth_registry::validate_mirror)]
+    registry_mirrors: Vec<String>,
+    /// User/group for the user namespaces of containers (`default`, user, user:group, uid, uid:gid)
     #[arg(long = "userns-remap")]
     userns_remap: Option<String>,
 }
@@ -78,6 +81,7 @@ struct DaemonJson {
     nft_table: Option<String>,
     live_restore: Option<bool>,
     insecure_registries: Option<Vec<String>>,
+    registry_mirrors: Option<Vec<String>>,
     userns_remap: Option<String>,
 }
 
@@ -95,9 +99,6 @@ fn main() -> Result<()> {
     let flags = Flags::parse();
     let explicit = std::env::args().any(|a| a.starts_with("--config-file"));
     let file = read_daemon_json(&flags.config_file, explicit)?;
-    if let Some(remap) = flags.userns_remap.as_deref().or(file.userns_remap.as_deref()).filter(|r| !r.is_empty()) {
-        bail!("userns-remap ({remap:?}) is not supported by berth: remove it from the flags and daemon.json");
-    }
 
     let debug = flags.debug || file.debug.unwrap_or(false);
     let level = flags.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| {
@@ -116,7 +117,13 @@ fn main() -> Result<()> {
 
     let data_root = flags.data_root.or(file.data_root).unwrap_or_else(|| "/var/lib/berth".into());
     let exec_root = flags.exec_root.or(file.exec_root).unwrap_or_else(|| "/run/berth".into());
-    let mut config = Config::with_roots(&data_root, &exec_root);
+    let remap_spec = flags.userns_remap.clone().or(file.userns_remap.clone()).unwrap_or_default();
+    let remap = berth_engine::userns::setup(&remap_spec).context("setting up user namespace remapping")?;
+    let mut config = match &remap {
+        Some(r) => Config::with_roots(berth_engine::userns::daemon_root(&data_root, r)?, &exec_root),
+        None => Config::with_roots(&data_root, &exec_root),
+    };
+    config.userns_remap = remap;
     config.shim_binary = std::env::current_exe().context("locating berthd")?.with_file_name("berth-shim");
     if let Some(r) = flags.default_runtime.or(file.default_runtime) {
         if r != "berth" && r != "runc" {
@@ -137,6 +144,13 @@ fn main() -> Result<()> {
     config.live_restore = flags.live_restore || file.live_restore.unwrap_or(true);
     config.registry.insecure = flags.insecure_registries;
     config.registry.insecure.extend(file.insecure_registries.unwrap_or_default());
+    // Mirrors from the flags first, then daemon.json's, each once, checked as dockerd does.
+    for m in flags.registry_mirrors.into_iter().chain(file.registry_mirrors.unwrap_or_default()) {
+        let m = berth_registry::validate_mirror(&m).map_err(anyhow::Error::msg)?;
+        if !config.registry.mirrors.contains(&m) {
+            config.registry.mirrors.push(m);
+        }
+    }
     // Registry CAs live in `certs.d/<host>/*.crt` next to daemon.json, as dockerd's
     // /etc/docker/certs.d next to /etc/docker/daemon.json.
     config.registry.certs_dir = flags.config_file.parent().map(|d| d.join("certs.d"));

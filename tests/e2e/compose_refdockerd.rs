@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::compose::{free_port, Project};
 use crate::{ok, output, stderr};
 
-struct RefDockerd {
+pub(crate) struct RefDockerd {
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -19,7 +19,7 @@ struct RefDockerd {
 impl RefDockerd {
     /// Starts dockerd, or None (with the reason printed) when there is none to start; with
     /// `BERTH_TEST_STRICT=1` a missing dockerd is a failure.
-    fn start(test: &str) -> Option<RefDockerd> {
+    pub(crate) fn start(test: &str) -> Option<RefDockerd> {
         if !berth_testkit::require_privileged(test) {
             return None;
         }
@@ -59,11 +59,11 @@ impl RefDockerd {
         Some(d)
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("unix://{}", self.dir.path().join("d.sock").display())
     }
 
-    fn docker(&self) -> Command {
+    pub(crate) fn docker(&self) -> Command {
         let mut c = Command::new(std::env::var("BERTH_TEST_DOCKER").unwrap_or_else(|_| "docker".into()));
         c.env("DOCKER_HOST", self.host()).env("DOCKER_CONFIG", self.dir.path().join("docker-config"));
         c

@@ -148,6 +148,38 @@ fn ipam_survives_restart_and_cleanup_leaves_nothing() {
     assert!(!tables.contains(&d.nft_table), "{tables}");
 }
 
+/// The on-link route inside a bridge container uses cubic (or reno) when the host's default
+/// congestion control is BBR, unless the container sets its own; the default route never changes.
+#[test]
+fn onlink_route_congestion_control() {
+    let Some(d) = daemon("onlink_route_congestion_control") else { return };
+    let _g = NetGuard(&d, "cc".into());
+    let host_cc = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").unwrap();
+    let routes = |name: &str, extra: &[&str]| {
+        let mut args = vec!["run", "-d", "--name", name];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "sleep", "60"]);
+        ok(d.docker().args(&args));
+        let pid = ok(d.docker().args(["inspect", "-f", "{{.State.Pid}}", name])).trim().to_string();
+        ok(std::process::Command::new("nsenter").args(["-t", &pid, "-n", "ip", "-4", "route", "show"]))
+    };
+    let plain = routes("cc-a", &[]);
+    let default = plain.lines().find(|l| l.starts_with("default")).unwrap_or_default().to_string();
+    let onlink = plain.lines().find(|l| l.contains("scope link")).unwrap_or_default().to_string();
+    assert!(default.contains("default via") && !default.contains("congctl"), "{plain}");
+    assert!(onlink.contains("dev eth0"), "{plain}");
+    let host_side = ok(std::process::Command::new("ip").args(["-4", "route", "show", "dev", &d.bridge]));
+    if host_cc.trim().starts_with("bbr") {
+        assert!(onlink.contains("congctl cubic") || onlink.contains("congctl reno"), "{plain}");
+        assert!(host_side.contains("congctl cubic") || host_side.contains("congctl reno"), "{host_side}");
+    } else {
+        assert!(!onlink.contains("congctl"), "host default {host_cc}: {plain}");
+        assert!(!host_side.contains("congctl"), "host default {host_cc}: {host_side}");
+    }
+    let own = routes("cc-b", &["--sysctl", "net.ipv4.tcp_congestion_control=reno"]);
+    assert!(own.contains("scope link") && !own.contains("congctl"), "{own}");
+}
+
 fn rand_u32() -> u32 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     t.subsec_nanos() ^ std::process::id().wrapping_mul(2654435761)

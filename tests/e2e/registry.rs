@@ -159,7 +159,7 @@ fn pull_without_tag_gives_latest() {
 }
 
 /// The biggest blob of the registry's content store: the layer.
-fn biggest_blob(root: &Path) -> PathBuf {
+pub(crate) fn biggest_blob(root: &Path) -> PathBuf {
     let dir = root.join("content/blobs/sha256");
     std::fs::read_dir(&dir)
         .unwrap()

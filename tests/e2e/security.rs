@@ -366,26 +366,6 @@ fn inspect_echoes_security_settings_and_api_errors() {
 }
 
 #[test]
-fn userns_remap_is_refused_at_daemon_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("daemon.json");
-    std::fs::write(&cfg, r#"{"userns-remap": "default"}"#).unwrap();
-    let sock = format!("unix://{}", dir.path().join("d.sock").display());
-    let out = output(
-        std::process::Command::new(berth_testkit::daemon::bin("berthd"))
-            .arg("--config-file")
-            .arg(&cfg)
-            .args(["-H", &sock, "--data-root"])
-            .arg(dir.path().join("data"))
-            .arg("--exec-root")
-            .arg(dir.path().join("exec")),
-    );
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("userns-remap (\"default\") is not supported by berth"), "{}", stderr(&out));
-    assert!(!dir.path().join("d.sock").exists());
-}
-
-#[test]
 fn berth_cli_security_flags() {
     let Some(d) = daemon("berth_cli_security_flags") else { return };
     let out = ok(d.berth().args([

@@ -13,6 +13,7 @@ pub mod dockerignore;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod legacy_network;
 pub mod query;
 pub mod stdcopy;
 pub mod units;

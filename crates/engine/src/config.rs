@@ -26,6 +26,9 @@ pub struct Config {
     pub live_restore: bool,
     /// `insecure-registries` and the `certs.d` directory of registry CAs.
     pub registry: berth_registry::RegistryConfig,
+    /// `userns-remap`: the remapped root every container's user namespace maps onto (then
+    /// `data_root` is already `<data-root>/<uid>.<gid>`, see [`crate::userns`]).
+    pub userns_remap: Option<crate::userns::Remap>,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             nft_table: "berth".into(),
             live_restore: true,
             registry: Default::default(),
+            userns_remap: None,
         }
     }
 

@@ -6,7 +6,8 @@
 //! (`containers::state`). Images and layers are kept by `berth-store`; processes are run by
 //! `berth-runtime` shims. Every operation reports what it did on the [`events`] bus
 //! (`GET /events`); restart policies and healthchecks follow containers as they exit
-//! (`containers::restart_policy`, `containers::health`).
+//! (`containers::restart_policy`, `containers::health`). With `userns-remap`, [`userns`] resolves
+//! the remapped root and puts every container in a user namespace over its id ranges.
 //!
 //! No HTTP and no `unsafe` here: the API server parses requests into these calls, and kernel
 //! calls go through `berth-kernel`. Errors carry an [`ErrorKind`] the API server maps to a
@@ -22,6 +23,7 @@ pub mod fsutil;
 pub mod images;
 pub mod networks;
 pub mod system;
+pub mod userns;
 pub mod volumes;
 
 use std::sync::Arc;

@@ -9,7 +9,9 @@
 //! [`cgroup_stats`]: usage counters for `docker stats`, v1 and
 //! v2), memory ([`memory`]: a long-running process giving back pages it no longer uses), entering
 //! a running container ([`nsexec`]: fork, cgroups, setns, for `docker exec`), and the static
-//! `--init` executable ([`init`], built by `build.rs` from `init/docker_init.rs`, embedded).
+//! `--init` executable ([`init`], built by `build.rs` from `init/docker_init.rs`, embedded), and
+//! the signal state a container process starts with ([`signals`]), and installing a
+//! precompiled seccomp filter ([`seccomp`]), and early writeback of files being written ([`writeback`]).
 //! Every `unsafe` block carries a `// SAFETY:` comment. Higher crates describe what they want as data and call in here to apply it.
 
 pub mod cgroup;
@@ -25,3 +27,6 @@ pub mod nft;
 pub mod nsexec;
 pub mod process;
 pub mod rtnl;
+pub mod seccomp;
+pub mod signals;
+pub mod writeback;

@@ -78,6 +78,22 @@ pub fn bridge_ensure(name: &str, cidr: &str, mtu: u32) -> Result<(), NetlinkErro
     Ok(())
 }
 
+/// Replaces the on-link route of bridge `name`'s address `cidr` (gateway/prefix) with the same
+/// route using TCP congestion control `congctl`: traffic between the host and the bridge's
+/// containers (see `Veth::onlink_congctl` for the container side).
+pub fn bridge_route_congctl(name: &str, cidr: &str, congctl: &str) -> Result<(), NetlinkError> {
+    let invalid = || NetlinkError::Failed { cmd: format!("route of {name}"), stderr: format!("invalid CIDR {cidr}") };
+    let (addr, prefix) = cidr
+        .split_once('/')
+        .and_then(|(a, p)| Some((a.parse::<std::net::Ipv4Addr>().ok()?, p.parse::<u8>().ok()?)))
+        .ok_or_else(invalid)?;
+    let mask = 32u32.checked_sub(u32::from(prefix)).and_then(|s| u32::MAX.checked_shl(s)).unwrap_or(0);
+    let network = format!("{}/{prefix}", std::net::Ipv4Addr::from(u32::from(addr) & mask));
+    let src = addr.to_string();
+    let args = ["route", "replace", &network, "dev", name, "proto", "kernel", "scope", "link", "src", &src];
+    ip(&[&args[..], &["congctl", congctl]].concat()).map(drop)
+}
+
 /// Deletes a link (bridge or veth); absent is fine.
 pub fn link_delete(name: &str) -> Result<(), NetlinkError> {
     if !link_exists(name) {
@@ -103,6 +119,10 @@ pub struct Veth<'a> {
     pub mac: &'a str,
     pub mtu: u32,
     pub gateway: Option<&'a str>,
+    /// TCP congestion control for the on-link subnet route inside the namespace (traffic that
+    /// stays on this host: the bridge's address and the other endpoints); `None` keeps the
+    /// namespace's default. A failure to set it is logged, not fatal.
+    pub onlink_congctl: Option<&'a str>,
 }
 
 /// Creates and configures the pair described by `v` over rtnetlink (a few round trips on two
@@ -148,6 +168,13 @@ fn veth_attach_rtnl(v: &Veth<'_>) -> Result<(), NetlinkError> {
     let index = inside.link_index(v.ifname).map_err(fail("finding the container end"))?;
     inside.addr_add(index, addr, prefix).map_err(fail("adding the address"))?;
     inside.link_up(index).map_err(fail("bringing the interface up"))?;
+    if let Some(cc) = v.onlink_congctl {
+        let mask = 32u32.checked_sub(u32::from(prefix)).and_then(|s| u32::MAX.checked_shl(s)).unwrap_or(0);
+        let network = std::net::Ipv4Addr::from(u32::from(addr) & mask);
+        if let Err(e) = inside.onlink_route_congctl(index, network, prefix, addr, cc) {
+            tracing::warn!(error = %e, congctl = cc, "{}", what("setting the on-link route's congestion control"));
+        }
+    }
     let lo = inside.link_index("lo").map_err(fail("finding loopback"))?;
     inside.link_up(lo).map_err(fail("bringing loopback up"))?;
     if let Some(gw) = gateway {
@@ -184,6 +211,7 @@ mod tests {
             mac: "02:42:0a:00:00:02",
             mtu: 1500,
             gateway: Some("10.0.0.1"),
+            onlink_congctl: None,
         };
         let e = veth_attach_rtnl(&v).unwrap_err();
         assert!(e.to_string().contains("invalid CIDR 10.0.0.2"), "{e}");

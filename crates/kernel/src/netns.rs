@@ -48,6 +48,24 @@ pub fn create(path: &Path) -> Result<(), NetnsError> {
     result
 }
 
+/// Bind-mounts the network namespace of process `pid` at `path` (its directory is created), so
+/// a namespace a container made itself (inside its user namespace) is handled like one made by
+/// [`create`].
+pub fn adopt(pid: i32, path: &Path) -> Result<(), NetnsError> {
+    let file_err = |source| NetnsError::File { path: path.display().to_string(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(file_err)?;
+    }
+    std::fs::File::create(path).map_err(file_err)?;
+    let source = format!("/proc/{pid}/ns/net");
+    let result = mount(Some(source.as_str()), path, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        .map_err(|source| NetnsError::Create { path: path.display().to_string(), source });
+    if result.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
 /// Unmounts and removes a namespace made by [`create`]; absent is fine. The namespace itself
 /// (and the container ends of its veths) goes away when nothing else holds it.
 pub fn remove(path: &Path) {

@@ -11,12 +11,12 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use netlink_packet_core::{
-    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
+    DefaultNla, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteMetric, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
@@ -187,7 +187,40 @@ impl Rtnl {
         m.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(gateway)), RouteAttribute::Oif(index)];
         self.request(RouteNetlinkMessage::NewRoute(m), NLM_F_CREATE | NLM_F_REPLACE).map(drop)
     }
+
+    /// Replaces the kernel's on-link route `network/prefix dev <index> src <src>` (the one
+    /// made for an address) with the same route using TCP congestion control `congctl`
+    /// (`ip route replace … congctl <name>`): it applies to traffic with the on-link subnet only.
+    pub fn onlink_route_congctl(
+        &mut self,
+        index: u32,
+        network: Ipv4Addr,
+        prefix: u8,
+        src: Ipv4Addr,
+        congctl: &str,
+    ) -> io::Result<()> {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = prefix;
+        m.header.table = RouteHeader::RT_TABLE_MAIN;
+        m.header.protocol = RouteProtocol::Kernel;
+        m.header.scope = RouteScope::Link;
+        m.header.kind = RouteType::Unicast;
+        // RTAX_CC_ALGO is a NUL-terminated name (the crate's `CcAlgo` variant encodes a number).
+        let mut name = congctl.as_bytes().to_vec();
+        name.push(0);
+        m.attributes = vec![
+            RouteAttribute::Destination(RouteAddress::Inet(network)),
+            RouteAttribute::Oif(index),
+            RouteAttribute::PrefSource(RouteAddress::Inet(src)),
+            RouteAttribute::Metrics(vec![RouteMetric::Other(DefaultNla::new(RTAX_CC_ALGO, name))]),
+        ];
+        self.request(RouteNetlinkMessage::NewRoute(m), NLM_F_CREATE | NLM_F_REPLACE).map(drop)
+    }
 }
+
+/// `RTAX_CC_ALGO` from linux/rtnetlink.h.
+const RTAX_CC_ALGO: u16 = 16;
 
 #[cfg(test)]
 mod tests {

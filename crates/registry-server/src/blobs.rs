@@ -3,21 +3,13 @@
 //! chunked and cross-repository mount. An upload lives in `uploads/<uuid>` until `PUT ?digest=`
 //! copies it through a content-store writer that checks the digest before the rename.
 
-use std::io::{Read, Write};
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use berth_image::Digest;
-use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
 
 use crate::error::{Code, RegistryError, Result};
-use crate::{empty, param, AppState};
-
-/// Bytes read from disk per body frame when serving a blob.
-const BLOB_CHUNK: usize = 1024 * 1024;
+use crate::{empty, param, upload, AppState};
 
 fn blob_unknown(d: &Digest) -> RegistryError {
     RegistryError::new(Code::BlobUnknown, format!("blob unknown to registry: {d}"))
@@ -69,12 +61,8 @@ pub async fn get(reg: &AppState, name: &str, d: &Digest, headers: &HeaderMap, he
     if head {
         return Ok(empty(status, &hdrs));
     }
-    let mut file = tokio::fs::File::open(reg.storage.content.path(d)).await?;
-    file.seek(std::io::SeekFrom::Start(start)).await?;
-    // ReaderStream's default 4 KiB pieces cost a blocking-pool round trip and a body frame
-    // each; 1 MiB pieces let a layer stream at disk/loopback speed.
-    let stream = ReaderStream::with_capacity(file.take(len), BLOB_CHUNK);
-    let mut resp = (status, Body::from_stream(stream)).into_response();
+    let file = std::fs::File::open(reg.storage.content.path(d))?;
+    let mut resp = (status, crate::read_ahead::body(file, start, len)).into_response();
     for (k, v) in hdrs {
         if let Ok(v) = v.parse() {
             resp.headers_mut().insert(k, v);
@@ -121,47 +109,9 @@ fn blob_created(name: &str, d: &Digest) -> Response {
     )
 }
 
-/// Appends the request body to the upload file; returns the new size.
-async fn append(path: &std::path::Path, body: Body) -> Result<u64> {
-    let mut file = tokio::fs::OpenOptions::new().append(true).open(path).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            RegistryError::new(Code::BlobUploadUnknown, "blob upload unknown to registry")
-        } else {
-            e.into()
-        }
-    })?;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| RegistryError::new(Code::BlobUploadInvalid, format!("reading body: {e}")))?;
-        file.write_all(&chunk).await?;
-    }
-    file.flush().await?;
-    Ok(file.metadata().await?.len())
-}
-
-/// Copies the finished upload into the content store, verifying `d`; the upload is removed.
+/// Moves the finished upload into the content store, verifying `d`, and links it into `name`.
 async fn finish(reg: &AppState, name: &str, uuid: &str, d: Digest) -> Result<Response> {
-    let path = reg.storage.upload_path(uuid);
-    let content = reg.storage.content.clone();
-    let want = d.clone();
-    let p = path.clone();
-    let committed = tokio::task::spawn_blocking(move || -> Result<Digest> {
-        let mut src = std::fs::File::open(&p)?;
-        let mut w = content.writer()?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = src.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            w.write_all(&buf[..n])?;
-        }
-        Ok(w.commit(Some(&want))?)
-    })
-    .await
-    .map_err(RegistryError::internal)?;
-    let _ = tokio::fs::remove_file(&path).await;
-    let d = committed?;
+    let d = upload::commit(&reg.storage, uuid, &d).await?;
     reg.storage.link_blob(name, &d)?;
     Ok(blob_created(name, &d))
 }
@@ -187,7 +137,7 @@ pub async fn start_upload(reg: &AppState, name: &str, q: &[(String, String)], bo
     let path = reg.storage.upload_path(&uuid);
     tokio::fs::write(&path, b"").await?;
     if let Some(d) = parse_digest(q)? {
-        append(&path, body).await?;
+        upload::append(&reg.storage, &uuid, body).await?;
         return finish(reg, name, &uuid, d).await;
     }
     Ok(upload_accepted(name, &uuid, 0))
@@ -208,7 +158,7 @@ pub async fn patch_upload(reg: &AppState, name: &str, uuid: &str, headers: &Head
             ));
         }
     }
-    let size = append(&path, body).await?;
+    let size = upload::append(&reg.storage, uuid, body).await?;
     Ok(upload_accepted(name, uuid, size))
 }
 
@@ -222,7 +172,7 @@ pub async fn put_upload(
     let Some(d) = parse_digest(q)? else {
         return Err(RegistryError::new(Code::DigestInvalid, "the digest parameter is required"));
     };
-    append(&reg.storage.upload_path(uuid), body).await?;
+    upload::append(&reg.storage, uuid, body).await?;
     finish(reg, name, uuid, d).await
 }
 
@@ -236,6 +186,7 @@ pub fn upload_status(reg: &AppState, name: &str, uuid: &str) -> Result<Response>
 }
 
 pub fn cancel_upload(reg: &AppState, uuid: &str) -> Result<Response> {
+    reg.storage.uploads.forget(uuid);
     std::fs::remove_file(reg.storage.upload_path(uuid))
         .map_err(|_| RegistryError::new(Code::BlobUploadUnknown, "blob upload unknown to registry"))?;
     Ok(empty(StatusCode::NO_CONTENT, &[]))

@@ -16,9 +16,11 @@ mod error;
 mod listing;
 mod manifests;
 mod path;
+mod read_ahead;
 mod search;
 mod storage;
 mod tls;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -24,6 +24,8 @@ use crate::error::{Code, RegistryError, Result};
 pub struct Storage {
     pub root: PathBuf,
     pub content: ContentStore,
+    /// Hash states of the uploads in progress.
+    pub uploads: crate::upload::UploadStates,
 }
 
 /// Writes `bytes` to `path` through a temp file and a rename.
@@ -48,7 +50,7 @@ impl Storage {
         let content = ContentStore::open(root)?;
         fs::create_dir_all(root.join("uploads"))?;
         fs::create_dir_all(root.join("repos"))?;
-        Ok(Storage { root: root.to_path_buf(), content })
+        Ok(Storage { root: root.to_path_buf(), content, uploads: Default::default() })
     }
 
     fn repo(&self, name: &str) -> PathBuf {

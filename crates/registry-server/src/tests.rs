@@ -227,3 +227,40 @@ fn paths_and_ranges_parse() {
     assert_eq!(blobs::parse_range("bytes=-3", 11), Some((8, 10)));
     assert_eq!(blobs::parse_range("bytes=20-", 11), None);
 }
+
+#[tokio::test]
+async fn large_upload_survives_a_restart_between_patch_and_put() {
+    let t = setup(None);
+    // More than a writer piece and a writeback window, in one PATCH.
+    let data: Vec<u8> = (0..9 * 1024 * 1024 + 3).map(|i| (i * 7 % 251) as u8).collect();
+    let d = Digest::sha256_of(&data);
+    let wrong = Digest::sha256_of(b"not it");
+    for (restart, want) in [(false, &d), (true, &d), (true, &wrong), (false, &wrong)] {
+        let (s, h, _) = call(&t, "POST", "/v2/big/blobs/uploads/", &[], vec![]).await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        let loc = h["Location"].to_str().unwrap().to_string();
+        let (s, h, _) = call(&t, "PATCH", &loc, &[], data[..5].to_vec()).await;
+        assert_eq!((s, h["Range"].to_str().unwrap()), (StatusCode::ACCEPTED, "0-4"));
+        let (s, h, _) = call(&t, "PATCH", &loc, &[], data[5..].to_vec()).await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        assert_eq!(h["Range"].to_str().unwrap(), format!("0-{}", data.len() - 1));
+        // A new server on the same root has no hash state: it re-reads the upload.
+        let app = if restart { open(t._dir.path(), None).unwrap() } else { t.app.clone() };
+        let t2 = T { _dir: tempfile::tempdir().unwrap(), app };
+        let (s, h, b) = call(&t2, "PUT", &format!("{loc}?digest={want}"), &[], vec![]).await;
+        if want == &wrong {
+            assert_eq!((s, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "DIGEST_INVALID"));
+            // A rejected upload is gone.
+            let (s, _, b) = call(&t2, "PUT", &format!("{loc}?digest={d}"), &[], vec![]).await;
+            assert_eq!((s, error_code(&b).as_str()), (StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"));
+            continue;
+        }
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(h["Docker-Content-Digest"], d.to_string().as_str());
+        let (s, _, b) = call(&t, "GET", &format!("/v2/big/blobs/{d}"), &[], vec![]).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(b == data, "blob content differs");
+    }
+    let uploads: Vec<_> = std::fs::read_dir(t._dir.path().join("uploads")).unwrap().collect();
+    assert!(uploads.is_empty(), "{uploads:?}");
+}

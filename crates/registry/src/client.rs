@@ -16,10 +16,15 @@ const ACCEPT: &[&str] = &[media::DOCKER_MANIFEST, media::DOCKER_LIST, media::OCI
 
 /// A client for one repository of one registry.
 pub struct Client {
-    inner: oci_client::Client,
-    auth: oci_client::secrets::RegistryAuth,
-    host: String,
-    repository: String,
+    pub(crate) inner: oci_client::Client,
+    pub(crate) auth: oci_client::secrets::RegistryAuth,
+    pub(crate) host: String,
+    pub(crate) repository: String,
+    /// `scheme://host`, and a plain HTTP client with the endpoint's TLS settings, for the
+    /// streamed uploads `oci-client` does not do (see `upload.rs`).
+    pub(crate) base: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) http: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// A fetched manifest: raw bytes, media type and digest (verified).
@@ -30,7 +35,7 @@ pub struct Fetched {
     pub digest: Digest,
 }
 
-fn oci_err(context: String) -> impl FnOnce(oci_client::errors::OciDistributionError) -> Error {
+pub(crate) fn oci_err(context: String) -> impl FnOnce(oci_client::errors::OciDistributionError) -> Error {
     use oci_client::errors::OciDistributionError as E;
     move |e| match e {
         E::ImageManifestNotFoundError(m) => Error::NotFound(format!("{context}: {m}")),
@@ -78,6 +83,9 @@ impl Client {
             auth: creds.to_oci(),
             host: endpoint.host.clone(),
             repository: repository.to_string(),
+            base: endpoint.base(),
+            endpoint: endpoint.clone(),
+            http: std::sync::OnceLock::new(),
         }
     }
 
@@ -89,7 +97,7 @@ impl Client {
         }
     }
 
-    fn any_ref(&self) -> OciRef {
+    pub(crate) fn any_ref(&self) -> OciRef {
         self.reference("latest")
     }
 

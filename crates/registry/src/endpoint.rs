@@ -21,6 +21,8 @@ pub struct RegistryConfig {
     pub insecure: Vec<String>,
     /// The `certs.d` directory, when there is one.
     pub certs_dir: Option<PathBuf>,
+    /// `registry-mirrors`: validated URLs ending in `/` (see [`crate::validate_mirror`]).
+    pub mirrors: Vec<String>,
 }
 
 /// The scheme and TLS settings for one host.
@@ -144,7 +146,7 @@ mod tests {
     fn insecure_by_name_and_cidr() {
         let c = RegistryConfig {
             insecure: vec!["myreg.local:5000".into(), "10.1.0.0/16".into(), "http://other:80/".into()],
-            certs_dir: None,
+            ..Default::default()
         };
         assert!(c.is_insecure("127.0.0.1:5000"));
         assert!(c.is_insecure("myreg.local:5000"));
@@ -165,7 +167,7 @@ mod tests {
         std::fs::create_dir_all(&host_dir).unwrap();
         std::fs::write(host_dir.join("ca.crt"), b"PEM").unwrap();
         std::fs::write(host_dir.join("client.key"), b"KEY").unwrap();
-        let c = RegistryConfig { insecure: vec![], certs_dir: Some(dir.path().to_path_buf()) };
+        let c = RegistryConfig { certs_dir: Some(dir.path().to_path_buf()), ..Default::default() };
         let e = c.endpoint("reg.example:5000").await;
         assert_eq!((e.scheme, e.accept_invalid_certs, e.roots.len()), ("https", false, 1));
         let e = c.endpoint("other.example").await;

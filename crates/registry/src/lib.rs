@@ -1,7 +1,8 @@
 //! The distribution client: talks to OCI/Docker registries for pull, push and login.
 //!
 //! Owns the registry side of image distribution: how each registry is reached ([`Endpoint`]:
-//! HTTP or unverified TLS for insecure registries, `certs.d` CAs), credentials ([`Credentials`]), fetching manifests and blobs,
+//! HTTP or unverified TLS for insecure registries, `certs.d` CAs; registry mirrors tried before
+//! Docker Hub for pulls, [`RegistryConfig::pull_endpoints`]), credentials ([`Credentials`]), fetching manifests and blobs,
 //! uploading blobs and manifests ([`Client`], over `oci-client`, which does the bearer-token
 //! dance), login checks ([`login`]), search ([`search`]) and platform selection in indexes
 //! ([`select_platform`]).
@@ -10,12 +11,15 @@
 mod client;
 mod endpoint;
 mod login;
+mod mirror;
 mod platform;
 mod search;
+mod upload;
 
 pub use client::{Client, Fetched};
 pub use endpoint::{Endpoint, RegistryConfig};
 pub use login::{login, login_host};
+pub use mirror::validate_mirror;
 pub use platform::{parse_platform, select_platform};
 pub use search::{search, SearchHit};
 

@@ -4,6 +4,7 @@
 //! capabilities, masked paths, as data; [`security`]: capabilities, privileged, devices,
 //! sysctls, namespace sharing; [`seccomp`]: moby's default profile as data and its conversion;
 //! [`devices`]: host device nodes; [`resources`]: resource limits, ulimits, /dev/shm size;
+//! [`userns`]: the user namespace and id mappings of `userns-remap`;
 //! [`exec`]: the OCI process of a `docker exec`), the container init shipped in the `berth` binary
 //! ([`init`], `--init`), image user resolution ([`user`]: `/etc/passwd` and
 //! `/etc/group` of the rootfs), and the per-container shim ([`shim`]): the `berth-shim`
@@ -23,3 +24,4 @@ pub mod security;
 pub mod shim;
 pub mod spec;
 pub mod user;
+pub mod userns;

@@ -43,6 +43,8 @@ pub struct SpecInput {
     pub security: crate::security::SecurityInput,
     /// Resource limits (`linux.resources`, rlimits, /dev/shm size), see [`crate::resources`].
     pub resources: crate::resources::ResourcePlan,
+    /// `userns-remap`: a new user namespace with these mappings ([`crate::userns`]).
+    pub userns: Option<crate::userns::IdMappings>,
 }
 
 /// The container's network namespace.
@@ -56,6 +58,9 @@ pub enum NetworkNamespace {
     /// The host's namespace (`--network host`): no network namespace at all.
     Host,
 }
+
+/// `net.ipv4.ping_group_range` of a container with its own network namespace.
+pub const DEFAULT_PING_GROUP_RANGE: &str = "0 2147483647";
 
 /// OCI version string Docker writes.
 pub const OCI_VERSION: &str = "1.0.2-dev";
@@ -250,7 +255,7 @@ pub fn build(input: &SpecInput) -> Spec {
         .set_unified(None);
 
     let sysctl: HashMap<String, String> =
-        [("net.ipv4.ip_unprivileged_port_start", "0"), ("net.ipv4.ping_group_range", "0 2147483647")]
+        [("net.ipv4.ip_unprivileged_port_start", "0"), ("net.ipv4.ping_group_range", DEFAULT_PING_GROUP_RANGE)]
             .into_iter()
             // As dockerd: network sysctls only in a namespace of the container's own.
             .filter(|_| input.network != NetworkNamespace::Host)
@@ -290,6 +295,9 @@ pub fn build(input: &SpecInput) -> Spec {
         crate::security::deny_all(&mut spec);
     }
     crate::resources::apply(&mut spec, &input.resources);
+    if let Some(m) = &input.userns {
+        crate::userns::apply(&mut spec, m);
+    }
     spec
 }
 

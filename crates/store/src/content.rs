@@ -13,6 +13,11 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{Error, Result};
 
+pub use berth_kernel::writeback::start_writeback;
+
+/// A blob's writeback is started every this many bytes, so that its fsync at commit is short.
+const WRITEBACK: u64 = 8 * 1024 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct ContentStore {
     dir: PathBuf,
@@ -45,7 +50,7 @@ impl ContentStore {
         let suffix: u64 = rand::rng().random();
         let tmp = self.dir.join(format!(".tmp-{suffix:016x}"));
         let file = File::create(&tmp).map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
-        Ok(BlobWriter { file: Some(file), tmp, dir: self.dir.clone(), hasher: Sha256::new(), size: 0 })
+        Ok(BlobWriter { file: Some(file), tmp, dir: self.dir.clone(), hasher: Sha256::new(), size: 0, flushed: 0 })
     }
 
     /// Stores `bytes`, returning their digest.
@@ -105,6 +110,8 @@ pub struct BlobWriter {
     dir: PathBuf,
     hasher: Sha256,
     size: u64,
+    /// Bytes whose writeback was started.
+    flushed: u64,
 }
 
 impl BlobWriter {
@@ -142,6 +149,10 @@ impl Write for BlobWriter {
         let n = file.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.size += n as u64;
+        if self.size - self.flushed >= WRITEBACK {
+            start_writeback(file, self.flushed, self.size - self.flushed);
+            self.flushed = self.size;
+        }
         Ok(n)
     }
 

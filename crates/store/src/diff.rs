@@ -12,16 +12,23 @@ use std::path::Path;
 use tar::{EntryType, Header};
 
 use crate::apply::{OPAQUE_MARKER, WHITEOUT_PREFIX};
+use crate::idmap::IdMap;
 use crate::{Error, Result};
 
 /// Writes the diff of `upper` (skipping the relative paths in `skip` and everything under
 /// them) as a tar to `out`. Returns the number of entries written (0: an empty layer).
 pub fn write_diff(upper: &Path, skip: &[String], out: impl Write) -> Result<u64> {
+    write_diff_mapped(upper, skip, None, out)
+}
+
+/// [`write_diff`] of a tree stored with host ids (`userns-remap`): owners are written as the
+/// container ids `map` gives them.
+pub fn write_diff_mapped(upper: &Path, skip: &[String], map: Option<&IdMap>, out: impl Write) -> Result<u64> {
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     let mut links: HashMap<(u64, u64), String> = HashMap::new();
     let mut count = 0;
-    walk(upper, upper, skip, &mut b, &mut links, &mut count)?;
+    walk(upper, upper, skip, map, &mut b, &mut links, &mut count)?;
     b.finish().map_err(|e| Error::io("writing layer tar", e))?;
     Ok(count)
 }
@@ -30,6 +37,7 @@ fn walk(
     root: &Path,
     dir: &Path,
     skip: &[String],
+    map: Option<&IdMap>,
     b: &mut tar::Builder<impl Write>,
     links: &mut HashMap<(u64, u64), String>,
     count: &mut u64,
@@ -57,6 +65,11 @@ fn walk(
         }
         let mut h = Header::new_gnu();
         h.set_metadata_in_mode(&md, tar::HeaderMode::Complete);
+        if let Some(m) = map {
+            let (uid, gid) = m.to_container(md.uid(), md.gid());
+            h.set_uid(uid.into());
+            h.set_gid(gid.into());
+        }
         let io = |e| Error::io(format!("adding {rel} to the layer"), e);
         if ft.is_dir() && only_skipped(&path, &rel, skip) {
             // A directory that holds nothing but left-out mount points (`/etc` copied up for
@@ -71,7 +84,7 @@ fn walk(
             if berth_kernel::mount::is_overlay_opaque(&path) {
                 append_empty(b, &join(&rel, OPAQUE_MARKER), EntryType::Regular, &md)?;
             }
-            walk(root, &path, skip, b, links, count)?;
+            walk(root, &path, skip, map, b, links, count)?;
         } else if ft.is_symlink() {
             let target = fs::read_link(&path).map_err(io)?;
             h.set_entry_type(EntryType::Symlink);

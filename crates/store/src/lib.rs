@@ -8,12 +8,14 @@
 //!   [`snapshot::Mount`]s as data and `berth-kernel` applies them.
 //! - [`apply`]: layer tars unpacked with OCI/AUFS whiteouts turned into overlay whiteouts.
 //! - [`diff`]: an overlay upper directory written back as a layer tar with OCI whiteouts.
+//! - [`idmap`]: `userns-remap` id ranges; layer owners shifted into the host range and back.
 //!
 //! No HTTP and no API types here; every path is derived from a root passed in.
 
 pub mod apply;
 pub mod content;
 pub mod diff;
+pub mod idmap;
 pub mod meta;
 pub mod snapshot;
 

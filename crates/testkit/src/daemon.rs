@@ -50,7 +50,21 @@ impl TestDaemon {
     /// Like [`start`](Self::start), with the data and exec roots `nest` deeper (to test path
     /// length limits of sockets and mount options).
     pub fn start_nested(nest: &str) -> Result<TestDaemon> {
+        Self::start_inner(nest, "{}")
+    }
+
+    /// Like [`start`](Self::start) with `daemon_json` as the daemon's configuration file. The
+    /// temp directory is made `0711` so a `userns-remap` root can reach the data root.
+    pub fn start_with_config(daemon_json: &str) -> Result<TestDaemon> {
+        Self::start_inner("", daemon_json)
+    }
+
+    fn start_inner(nest: &str, daemon_json: &str) -> Result<TestDaemon> {
         let dir = tempfile::Builder::new().prefix("bt").tempdir_in("/tmp")?;
+        if daemon_json != "{}" {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))?;
+        }
         let socket = dir.path().join("d.sock");
         let data_root = dir.path().join(nest).join("data");
         let exec_root = dir.path().join(nest).join("exec");
@@ -60,7 +74,7 @@ impl TestDaemon {
         let nft_table = format!("berth_t{tag:08x}");
         let bip = format!("10.{}.{}.1/24", 200 + (tag >> 8) % 50, tag & 0xff);
         let log = std::fs::File::create(dir.path().join("berthd.log"))?;
-        std::fs::write(dir.path().join("daemon.json"), "{}")?;
+        std::fs::write(dir.path().join("daemon.json"), daemon_json)?;
         let child = Command::new(bin("berthd"))
             .arg("--data-root")
             .arg(&data_root)

@@ -81,6 +81,9 @@ pub async fn start(
     version: Option<Extension<ApiVersion>>,
     mut req: Request,
 ) -> Result<Response, ApiError> {
+    // dockerd hijacks the connection either way; without `Upgrade: tcp` it answers 200 instead
+    // of 101 and the output follows as the response body.
+    let upgrading = req.headers().contains_key(axum::http::header::UPGRADE);
     // Taken before the body is read; it resolves only once we answer 101.
     let upgrade = hyper::upgrade::on(&mut req);
     let body =
@@ -97,6 +100,9 @@ pub async fn start(
     let version = version.map_or(ApiVersion::CURRENT, |v| v.0);
     let ct = hijack::content_type(session.tty, version);
     let tty = session.tty;
+    if !upgrading {
+        return Ok(plain_start(session, ct).await);
+    }
     tokio::spawn(async move {
         let upgraded = match upgrade.await {
             Ok(u) => hyper_util::rt::TokioIo::new(u),
@@ -118,6 +124,27 @@ pub async fn start(
         }
     });
     Ok(hijack::switching_protocols(ct))
+}
+
+/// ExecStart without an upgrade: runs the process and answers 200 with its output (stdcopy
+/// frames, or raw with a TTY) as the body, which ends when the process has exited. There is no
+/// stdin on such a connection (its request body was the start config).
+async fn plain_start(session: berth_engine::exec::ExecSession, content_type: &'static str) -> Response {
+    let body = match session.run.await {
+        Ok(Some(live)) => {
+            let (output, mut input) = tokio::io::split(live);
+            let _ = input.shutdown().await;
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(output))
+        }
+        Ok(None) => axum::body::Body::empty(),
+        Err(message) => {
+            let text = format!("{message}\r\n");
+            axum::body::Body::from(if session.tty { text.into_bytes() } else { frame(1, text.as_bytes()) })
+        }
+    };
+    let mut resp = Response::new(body);
+    resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(content_type));
+    resp
 }
 
 fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {

@@ -101,7 +101,7 @@ async fn remove(State(engine): State<AppState>, Path(id): Path<String>) -> Resul
 async fn prune(State(engine): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let q: ListQuery = query(&uri)?;
     let f = parse_filters(q.filters.as_deref())?;
-    Ok(Json(engine.network_prune(f.get("label")).await?).into_response())
+    Ok(Json(engine.network_prune(&f).await?).into_response())
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ pub struct Format {
 pub fn preprocess(format: &str, default_table: &str) -> (bool, String) {
     let f = format.replace("\\t", "\t").replace("\\n", "\n");
     let (table, body) = if f == "table" {
-        (true, default_table.to_string())
+        // Callers pass their default as `table {{...}}` or as the bare row template.
+        (true, default_table.strip_prefix("table ").unwrap_or(default_table).to_string())
     } else if let Some(rest) = f.strip_prefix("table ") {
         (true, rest.to_string())
     } else if f == "json" {
@@ -150,6 +151,10 @@ fn with_funcs(t: Template, header: bool) -> Template {
         s(src.chars().take(n).collect())
     })
     .func("pad", move |a| {
+        // docker's padWithSpace leaves an empty string empty.
+        if arg_str(a, 0).is_empty() {
+            return s(String::new());
+        }
         let pre = " ".repeat(arg_int(a, 1).max(0) as usize);
         let post = " ".repeat(arg_int(a, 2).max(0) as usize);
         s(format!("{pre}{}{post}", arg_str(a, 0)))
@@ -278,6 +283,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.execute(&row()).unwrap(), "WEB ab Hello World a,b ab| abc  |");
+        let f = Format::parse(r#"x{{pad "" 1 2}}y"#, "").unwrap();
+        assert_eq!(f.execute(&row()).unwrap(), "xy");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use berth_image::{Digest, ImageConfig};
-use berth_store::diff::write_diff;
+use berth_store::diff::write_diff_mapped;
 
 use crate::images::Inner;
 use crate::{Error, Result};
@@ -34,7 +34,7 @@ pub(crate) fn commit_image(inner: &Inner, parent: &str, mut config: ImageConfig,
         NewLayer::Upper { dir, skip } => {
             let tmp = tempfile::NamedTempFile::new_in(&inner.tmp).map_err(|e| Error::io("creating layer file", e))?;
             let f = tmp.reopen().map_err(|e| Error::io("opening layer file", e))?;
-            let n = write_diff(&dir, &skip, std::io::BufWriter::new(f))
+            let n = write_diff_mapped(&dir, &skip, inner.id_map.as_ref(), std::io::BufWriter::new(f))
                 .map_err(|e| Error::store("writing layer diff", e))?;
             let p = tmp.path().to_path_buf();
             tmp_tar = Some(tmp);

@@ -244,10 +244,11 @@ impl Engine {
         let writer = SyncIoBridge::new(writer);
         let name = p.name.clone();
         let id = c.id.clone();
+        let id_map = self.config.userns_remap.as_ref().map(|r| r.map.clone());
         tokio::task::spawn_blocking(move || {
             let _view = view;
             let mut b = tar::Builder::new(writer);
-            let mut seen = SeenLinks::new();
+            let mut seen = SeenLinks::with_id_map(id_map);
             let res = match &target {
                 Target::Entry(dir, base) => archive_tar::write_entry(&mut b, &mut seen, dir, base, name.as_bytes()),
                 Target::Itself(dir) => {
@@ -273,6 +274,7 @@ impl Engine {
         let view = self.open_root_view(&c, true).await?;
         let p = split_path(&req.path);
         let key = key.to_string();
+        let id_map = self.config.userns_remap.as_ref().map(|r| r.map.clone());
         let task = tokio::task::spawn_blocking(move || -> Result<()> {
             let dest = view.root.canonical(Path::new(&p.abs)).map_err(|e| path_err(&req.path, &key, e))?;
             match view.root.resolve_dir(&dest) {
@@ -288,7 +290,7 @@ impl Engine {
             } else {
                 None
             };
-            let opts = ExtractOptions { no_overwrite_dir_non_dir: req.no_overwrite_dir_non_dir, owner };
+            let opts = ExtractOptions { no_overwrite_dir_non_dir: req.no_overwrite_dir_non_dir, owner, id_map };
             archive_tar::extract(&view.root, &dest, SyncIoBridge::new(body), opts)
         });
         task.await.map_err(|e| Error::Internal(format!("extract task: {e}")))?

@@ -12,12 +12,36 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use berth_kernel::inroot::{Dir, NodeKind};
+use berth_store::idmap::IdMap;
 use tar::{Builder, EntryType, Header};
 
 use crate::{Error, Result};
 
-/// Hard links already written: (device, inode) → name in the archive.
-pub(crate) type SeenLinks = HashMap<(u64, u64), Vec<u8>>;
+/// What a writer carries across entries: hard links already written ((device, inode) → name
+/// in the archive), and under `userns-remap` the id map that turns host owners back into the
+/// container's.
+#[derive(Debug, Default)]
+pub(crate) struct SeenLinks {
+    links: HashMap<(u64, u64), Vec<u8>>,
+    id_map: Option<IdMap>,
+}
+
+impl SeenLinks {
+    /// Owners are written as container ids through `id_map` (a remapped daemon's storage).
+    pub(crate) fn with_id_map(id_map: Option<IdMap>) -> SeenLinks {
+        SeenLinks { links: HashMap::new(), id_map }
+    }
+
+    fn header(&self, md: &std::fs::Metadata, kind: EntryType) -> Header {
+        let mut h = header_for(md, kind);
+        if let Some(m) = &self.id_map {
+            let (uid, gid) = m.to_container(md.uid(), md.gid());
+            h.set_uid(u64::from(uid));
+            h.set_gid(u64::from(gid));
+        }
+        h
+    }
+}
 
 fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     let mut out = prefix.to_vec();
@@ -102,19 +126,19 @@ pub(crate) fn write_entry<W: Write>(
     use std::os::unix::fs::FileTypeExt;
     if ft.is_symlink() {
         let target = dir.read_link(name)?;
-        let h = header_for(&md, EntryType::Symlink);
+        let h = seen.header(&md, EntryType::Symlink);
         return append_raw(b, h, tar_name, Some(target.as_os_str().as_bytes()), io::empty());
     }
     if ft.is_file() {
         if md.nlink() > 1 {
-            if let Some(first) = seen.get(&(md.dev(), md.ino())) {
-                let h = header_for(&md, EntryType::Link);
+            if let Some(first) = seen.links.get(&(md.dev(), md.ino())) {
+                let h = seen.header(&md, EntryType::Link);
                 return append_raw(b, h, tar_name, Some(&first.clone()), io::empty());
             }
-            seen.insert((md.dev(), md.ino()), tar_name.to_vec());
+            seen.links.insert((md.dev(), md.ino()), tar_name.to_vec());
         }
         let file = dir.open_file(name)?;
-        let mut h = header_for(&md, EntryType::Regular);
+        let mut h = seen.header(&md, EntryType::Regular);
         h.set_size(md.len());
         // Exactly `len` bytes even if the file changes while being read.
         let data = file.take(md.len()).chain(io::repeat(0)).take(md.len());
@@ -129,7 +153,7 @@ pub(crate) fn write_entry<W: Write>(
     } else {
         return Ok(()); // sockets are not archived, as dockerd
     };
-    let mut h = header_for(&md, kind);
+    let mut h = seen.header(&md, kind);
     let rdev = md.rdev();
     h.set_device_major(major(rdev))?;
     h.set_device_minor(minor(rdev))?;
@@ -156,7 +180,7 @@ pub(crate) fn write_dir<W: Write>(
     if !name.ends_with(b"/") {
         name.push(b'/');
     }
-    append_raw(b, header_for(md, EntryType::Directory), &name, None, io::empty())?;
+    append_raw(b, seen.header(md, EntryType::Directory), &name, None, io::empty())?;
     if dir.is_pseudo_fs() {
         return Ok(()); // a running container's /proc, /sys, …: the mount point only
     }
@@ -177,12 +201,14 @@ pub(crate) fn write_contents<W: Write>(
 }
 
 /// How [`extract`] treats existing files and owners.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ExtractOptions {
     /// Refuse to replace a directory with a non-directory or the reverse.
     pub no_overwrite_dir_non_dir: bool,
     /// Owner for every entry (copyUIDGID with a container user); `None`: the archive's.
     pub owner: Option<(u32, u32)>,
+    /// `userns-remap`: container owners are stored as these host ids.
+    pub id_map: Option<IdMap>,
 }
 
 /// The components of an archive entry's name relative to the extraction point, like Go's
@@ -301,6 +327,10 @@ pub(crate) fn extract(root: &Dir, dest: &Path, input: impl Read, opts: ExtractOp
             // As Go's archive/tar, an empty numeric field reads as 0.
             None => (entry.header().uid().unwrap_or(0) as u32, entry.header().gid().unwrap_or(0) as u32),
         };
+        let (uid, gid) = match &opts.id_map {
+            Some(m) => m.to_host(uid, gid).map_err(|e| Error::InvalidArgument(e.to_string()))?,
+            None => (uid, gid),
+        };
         parent.chown(name, uid, gid).map_err(|e| io_err("chown", &full, e))?;
         // After chown, which clears set-id bits.
         parent.set_mode(name, mode).map_err(|e| io_err("chmod", &full, e))?;
@@ -407,7 +437,7 @@ mod tests {
         assert_eq!((md.uid(), md.gid()), (7, 8));
 
         let t = tar_of(&[("d", EntryType::Regular, "z", 0o644)]);
-        let opts = ExtractOptions { no_overwrite_dir_non_dir: true, owner: None };
+        let opts = ExtractOptions { no_overwrite_dir_non_dir: true, owner: None, id_map: None };
         let e = extract(&root, Path::new("/tmp"), &t[..], opts).unwrap_err();
         assert!(e.to_string().contains("cannot overwrite directory \"/tmp/d\" with non-directory \"/tmp\""), "{e}");
         extract(&root, Path::new("/tmp"), &t[..], ExtractOptions::default()).unwrap();
@@ -427,7 +457,7 @@ mod tests {
         let root = Dir::open(&rootp).unwrap();
         let top = root.resolve_dir(Path::new("/")).unwrap();
         let mut b = Builder::new(Vec::new());
-        write_entry(&mut b, &mut SeenLinks::new(), &top, OsStr::new("etc"), b"etc").unwrap();
+        write_entry(&mut b, &mut SeenLinks::default(), &top, OsStr::new("etc"), b"etc").unwrap();
         let data = b.into_inner().unwrap();
         assert_eq!(names(&data), ["etc/", "etc/a", "etc/b", "etc/evil", "etc/sub/", &format!("etc/sub/{long}")]);
         let mut a = tar::Archive::new(&data[..]);
@@ -437,7 +467,7 @@ mod tests {
 
         let etc = root.resolve_dir(Path::new("/etc/.")).unwrap();
         let mut b = Builder::new(Vec::new());
-        write_dir(&mut b, &mut SeenLinks::new(), &etc, &etc.metadata().unwrap(), b".").unwrap();
+        write_dir(&mut b, &mut SeenLinks::default(), &etc, &etc.metadata().unwrap(), b".").unwrap();
         assert_eq!(names(&b.into_inner().unwrap())[..2], ["./", "./a"]);
     }
 }

@@ -28,6 +28,10 @@ impl Engine {
             body.image.clone().filter(|i| !i.is_empty()).ok_or_else(|| {
                 Error::InvalidArgument("Config cannot be empty in order to create a container".into())
             })?;
+        crate::userns::verify_container(
+            &body.host_config.clone().unwrap_or_default(),
+            self.config.userns_remap.is_some(),
+        )?;
         let image = self.images.resolve(&image_ref)?;
         let id = new_id();
         let mut settings = merge(&body, &image.config.config, &id);

@@ -18,9 +18,10 @@ impl Engine {
         let (reader, writer) = tokio::io::duplex(256 * 1024);
         let writer = SyncIoBridge::new(writer);
         let id = c.id.clone();
+        let mut seen = SeenLinks::with_id_map(self.config.userns_remap.as_ref().map(|r| r.map.clone()));
         tokio::task::spawn_blocking(move || {
             let mut b = tar::Builder::new(writer);
-            let res = archive_tar::write_contents(&mut b, &mut SeenLinks::new(), &view.root, b"");
+            let res = archive_tar::write_contents(&mut b, &mut seen, &view.root, b"");
             if let Err(e) = res.and_then(|()| b.into_inner().map(drop)) {
                 tracing::warn!(%id, error = %e, "export stream aborted");
             }

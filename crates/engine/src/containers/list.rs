@@ -168,7 +168,15 @@ impl Engine {
             .filter(|r| before.is_none_or(|b| r.created < b))
             .filter(|r| since.is_none_or(|s| r.created > s))
             .filter(|r| matches(r, f) || (matches_except_ancestor(r, f) && ancestor_ids.contains(&r.image_id)))
-            .map(|r| (r.id.clone(), summary(r, now)))
+            .map(|r| {
+                let mut s = summary(r, now);
+                // dockerd lists the mount points as inspect shows them (`ps --format {{.Mounts}}`).
+                s.mounts = Some(self.mount_points(r));
+                // And the networks with their endpoints (`ps --format {{.Networks}}`).
+                let networks = self.container_network_settings(r).networks;
+                s.network_settings = Some(ContainerSummaryNetworkSettings { networks });
+                (r.id.clone(), s)
+            })
             .collect();
         if let Some(limit) = opts.limit.filter(|l| *l > 0) {
             out.truncate(limit);

@@ -52,6 +52,9 @@ pub struct Security {
     pub uts_mode: String,
     #[serde(default)]
     pub init: Option<bool>,
+    /// `UsernsMode`: `host` leaves the daemon's `userns-remap` user namespace off.
+    #[serde(default)]
+    pub userns_mode: String,
 }
 
 /// What `SecurityOpt` says, parsed as dockerd's `parseSecurityOpt` does.
@@ -152,6 +155,7 @@ pub fn from_create(hc: &HostConfig, net_host: bool) -> Result<Security> {
         pid_mode,
         uts_mode,
         init: hc.init,
+        userns_mode: hc.userns_mode.clone().unwrap_or_default(),
     })
 }
 
@@ -185,6 +189,7 @@ pub fn echo(s: &Security, hc: &mut HostConfig) {
     hc.pid_mode = Some(s.pid_mode.clone());
     hc.uts_mode = Some(s.uts_mode.clone());
     hc.init = s.init;
+    hc.userns_mode = Some(s.userns_mode.clone());
     let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     if !s.privileged {
         hc.masked_paths = Some(strs(&spec::MASKED_PATHS));

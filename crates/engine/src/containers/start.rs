@@ -90,12 +90,20 @@ impl Engine {
         let mut additional_gids = exec_user.additional_gids.clone();
         additional_gids.extend(super::security::group_add_gids(&rootfs, &r.host.security)?);
         let mounts = self.container_mounts(r)?;
-        let network = self.network_attach(r).await?;
+        let userns = self.container_userns(r);
+        let defer_network = self.userns_defers_network(r);
+        let network = if defer_network {
+            self.write_net_files(r, false)?;
+            crate::networks::NetworkSetup { namespace: spec::NetworkNamespace::New }
+        } else {
+            self.network_attach(r).await?
+        };
+        self.userns_own_container_files(&c.dir, r)?;
         let mut args = vec![r.path.clone()];
         args.extend(r.args.iter().cloned());
         let input = SpecInput {
             args,
-            env: environment(r, &exec_user.home),
+            env: environment_with_links(r, &exec_user.home, &self.link_env(r)),
             cwd: if r.config.working_dir.is_empty() { "/".into() } else { r.config.working_dir.clone() },
             uid: exec_user.uid,
             gid: exec_user.gid,
@@ -113,6 +121,7 @@ impl Engine {
             security,
             resources: berth_runtime::resources::plan(&r.host.resources.limits())
                 .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+            userns,
         };
         let spec = spec::build(&input);
         let bundle = self.bundle_dir(&c.id);
@@ -142,7 +151,15 @@ impl Engine {
         };
         // From here on a shim and the container's held init exist: any failure must take them
         // down before the caller cleans up the rootfs and state directory.
-        match self.start_spawned(c, r, &shim).await {
+        let started = if defer_network {
+            match self.attach_network_of(r, pid).await {
+                Ok(()) => self.start_spawned(c, r, &shim).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            self.start_spawned(c, r, &shim).await
+        };
+        match started {
             Ok(()) => Ok((shim, pid)),
             Err(e) => {
                 abort_shim(&shim).await;
@@ -218,10 +235,17 @@ async fn abort_shim(shim: &ShimClient) {
 /// dockerd's process environment: PATH (unless set), HOSTNAME, TERM for a TTY, then the
 /// container's Env replacing same-named entries, and HOME from passwd unless set.
 pub fn environment(r: &Record, home: &str) -> Vec<String> {
+    environment_with_links(r, home, &[])
+}
+
+/// [`environment`] with `--link` variables after the defaults (the container's Env overrides
+/// them), as dockerd's `CreateDaemonEnvironment`.
+pub fn environment_with_links(r: &Record, home: &str, links: &[String]) -> Vec<String> {
     let mut env = vec![format!("PATH={DEFAULT_PATH}"), format!("HOSTNAME={}", r.config.hostname)];
     if r.config.tty {
         env.push("TERM=xterm".into());
     }
+    env.extend(links.iter().cloned());
     for e in &r.config.env {
         let key = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
         match env.iter_mut().find(|x| x.split_once('=').map_or(x.as_str(), |(k, _)| k) == key) {

@@ -9,7 +9,10 @@ mod resize;
 mod start;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use oci_spec::runtime::Process;
 
 pub use start::ExecSession;
 
@@ -89,6 +92,21 @@ impl Exec {
 #[derive(Debug, Default)]
 pub struct Execs {
     by_id: Mutex<HashMap<String, Arc<Exec>>>,
+    /// Each running container's OCI process and rootfs, parsed from its bundle's `config.json`
+    /// at its first exec (that file is written once per start: a new one has another stamp).
+    bases: Mutex<HashMap<String, (FileStamp, Arc<ContainerProcess>)>>,
+}
+
+/// A container's OCI process and the path of its rootfs.
+pub(crate) type ContainerProcess = (Process, PathBuf);
+
+/// Identifies one version of a file: inode, size and modification time.
+type FileStamp = (u64, u64, Option<std::time::SystemTime>);
+
+fn stamp(path: &Path) -> std::io::Result<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.ino(), m.len(), m.modified().ok()))
 }
 
 impl Execs {
@@ -126,6 +144,23 @@ impl Execs {
     /// Forgets the instances of a removed container.
     pub fn remove_container(&self, container_id: &str) {
         lock(&self.by_id).retain(|_, e| e.container_id != container_id);
+        lock(&self.bases).remove(container_id);
+    }
+
+    /// The container's OCI process and rootfs path from `<bundle>/config.json`, parsed once
+    /// per version of that file.
+    pub(crate) fn container_process(&self, container_id: &str, bundle: &Path) -> Result<Arc<ContainerProcess>> {
+        let path = bundle.join("config.json");
+        let st = stamp(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if let Some((s, base)) = lock(&self.bases).get(container_id) {
+            if *s == st {
+                return Ok(base.clone());
+            }
+        }
+        let base = berth_runtime::exec::container_process(bundle).map_err(|e| Error::Internal(e.to_string()))?;
+        let base = Arc::new(base);
+        lock(&self.bases).insert(container_id.to_string(), (st, base.clone()));
+        Ok(base)
     }
 }
 
@@ -156,6 +191,28 @@ mod tests {
         assert_eq!(execs.ids_of("c1", 1), ["abc2"]);
         execs.remove_container("c1");
         assert!(execs.get("abc2").is_err());
+        assert!(execs.container_process("c1", Path::new("/nonexistent")).is_err());
         assert!(ExecStatus::Created.can_start() && !ExecStatus::Exited.can_start());
+    }
+
+    #[test]
+    fn container_process_is_parsed_once_per_file_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |args: &[&str]| {
+            let spec = berth_runtime::spec::build(&berth_runtime::spec::SpecInput {
+                args: args.iter().map(|a| a.to_string()).collect(),
+                ..Default::default()
+            });
+            std::fs::write(dir.path().join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+        };
+        write(&["sleep", "1"]);
+        let execs = Execs::default();
+        let a = execs.container_process("c1", dir.path()).unwrap();
+        let b = execs.container_process("c1", dir.path()).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "cached");
+        assert_eq!(a.0.args().as_deref(), Some(&["sleep".to_string(), "1".to_string()][..]));
+        write(&["sleep", "100"]);
+        let c = execs.container_process("c1", dir.path()).unwrap();
+        assert_eq!(c.0.args().as_deref(), Some(&["sleep".to_string(), "100".to_string()][..]), "a new start's spec");
     }
 }

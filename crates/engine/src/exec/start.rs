@@ -70,13 +70,14 @@ impl Engine {
         let shim = c.shim().ok_or_else(|| format!("Container {} is not running", c.id))?;
         let record = c.record();
         let bundle = self.bundle_dir(&c.id);
-        let (base, rootfs) = rexec::container_process(&bundle).map_err(|x| x.to_string())?;
+        let base = self.execs.container_process(&c.id, &bundle).map_err(|x| x.to_string())?;
+        let (base, rootfs) = (&base.0, &base.1);
         let s = &e.settings;
         if !s.working_dir.is_empty() && !s.working_dir.starts_with('/') {
             return Err("OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown".into());
         }
         let user = if s.user.is_empty() { record.config.user.clone() } else { s.user.clone() };
-        let u = berth_runtime::user::resolve(&rootfs, &user).map_err(|x| x.to_string())?;
+        let u = berth_runtime::user::resolve(rootfs, &user).map_err(|x| x.to_string())?;
         let mut r = record.clone();
         r.config.tty = s.tty;
         r.config.env.extend(s.env.iter().cloned());
@@ -90,7 +91,9 @@ impl Engine {
             tty: s.tty,
             privileged: s.privileged,
         };
-        let process = rexec::process(&base, &input, rexec::host_capability_mask());
+        // The host's capability set only matters to --privileged.
+        let cap_mask = if s.privileged { rexec::host_capability_mask() } else { 0 };
+        let process = rexec::process(base, &input, cap_mask);
         let path = self.shim_dir(&c.id).join(format!("exec-{}.json", e.id));
         let json = serde_json::to_vec(&process).map_err(|x| x.to_string())?;
         // Read once by the shim right after this and then removed: no need for fsync.

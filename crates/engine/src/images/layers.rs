@@ -55,6 +55,12 @@ impl Inner {
                 other => Error::store("unpacking layer", other),
             })?;
             io::copy(&mut tee, &mut io::sink()).map_err(|e| Error::io("reading layer", e))?;
+            if let Some(map) = &self.id_map {
+                berth_store::idmap::shift_tree(&fs_dir, map).map_err(|e| match e {
+                    berth_store::Error::InvalidLayer(m) => Error::InvalidArgument(m),
+                    other => Error::store("unpacking layer", other),
+                })?;
+            }
             let blob = tee.sink.finish().map_err(|e| Error::io("storing layer", e))?;
             let tar_size = blob.size();
             let diff_id = blob.commit(None).map_err(store_err("storing layer"))?;

@@ -18,6 +18,8 @@ pub(crate) mod prune;
 mod pull;
 mod pull_layers;
 mod push;
+mod push_gzip;
+mod push_layer;
 mod search;
 mod tag;
 
@@ -46,6 +48,8 @@ pub(crate) struct Inner {
     pub meta: MetaStore,
     pub snapshots: Snapshots,
     pub tmp: PathBuf,
+    /// `userns-remap`: layers are stored with host ids in the remapped range.
+    pub id_map: Option<berth_store::idmap::IdMap>,
     /// Serialises changes (import, load, tag, delete, rootfs create/remove).
     write_lock: Mutex<()>,
 }
@@ -80,6 +84,7 @@ impl Images {
             meta: MetaStore::open(root).map_err(store_err("opening metadata"))?,
             snapshots: Snapshots::open(root).map_err(store_err("opening snapshots"))?,
             tmp,
+            id_map: config.userns_remap.as_ref().map(|r| r.map.clone()),
             write_lock: Mutex::new(()),
         };
         Ok(Images { inner: Arc::new(inner) })
@@ -107,6 +112,15 @@ impl Images {
         let image = inner.resolve(image_id)?;
         let n = inner.meta.write(|w| w.next_snapshot_id()).map_err(store_err("allocating snapshot"))?;
         inner.snapshots.prepare_container(n).map_err(store_err("creating container snapshot"))?;
+        if let Some(map) = &inner.id_map {
+            // The upper directory is the rootfs's `/`: owned by the container's root.
+            let (uid, gid) = map.root();
+            let upper = inner.snapshots.fs_dir(n);
+            if let Err(e) = std::os::unix::fs::chown(&upper, Some(uid), Some(gid)) {
+                let _ = inner.snapshots.remove(n);
+                return Err(Error::io(format!("changing the owner of {}", upper.display()), e));
+            }
+        }
         let rec = ContainerSnapshot {
             v: 1,
             container_id: container_id.to_string(),

@@ -2,6 +2,7 @@
 //! dockerd's JSON message stream. Manifest lists and OCI indexes are resolved to one platform;
 //! layers whose chain already exists are skipped; the others are downloaded, digest-checked and
 //! unpacked in one streamed pass (`pull_layers`) and recorded only when all of them succeeded.
+//! Docker Hub images come from the first registry mirror that has them, else from Docker Hub.
 
 use berth_api_types::query::images::{AuthConfig, JsonMessage};
 use berth_image::manifest::is_index;
@@ -60,44 +61,52 @@ impl Engine {
     pub async fn image_pull(&self, req: PullRequest, tx: Sender<JsonMessage>) -> Result<()> {
         let r = req.reference()?;
         let want = req.platform()?;
-        let client = Client::new(&self.registry_endpoint(r.domain()).await, r.path(), &credentials(&req.auth));
         let tag_or_digest = match (r.digest(), r.tag()) {
             (Some(d), _) => d.to_string(),
             (None, Some(t)) => t.to_string(),
             (None, None) => "latest".to_string(),
         };
-        let top = client.fetch_manifest(&tag_or_digest).await.map_err(|e| match e {
-            berth_registry::Error::NotFound(_) => {
-                Error::NotFound(format!("manifest for {} not found: manifest unknown", r.familiar()))
+        // Docker Hub images try each registry mirror first, then Docker Hub, as dockerd: a
+        // mirror that fails (no manifest, a broken or missing blob) hands over to the next
+        // endpoint; a failed attempt leaves nothing behind.
+        let endpoints = self.config.registry.pull_endpoints(r.domain()).await;
+        let creds = credentials(&req.auth);
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            let client = Client::new(endpoint, r.path(), &creds);
+            let result = match resolve(&client, &r, &tag_or_digest, &want).await {
+                Ok(found) => self.pull_resolved(&client, &r, &tag_or_digest, found, &tx).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if i + 1 < endpoints.len() => {
+                    tracing::info!(endpoint = %endpoint.base(), error = %e, "attempting next endpoint for pull after error");
+                }
+                other => return other,
             }
-            other => registry_err(other),
-        })?;
-        let mut fetched = top.clone();
-        if is_index(&top.media_type) {
-            let index: Index = serde_json::from_slice(&top.bytes)
-                .map_err(|e| Error::InvalidArgument(format!("invalid image index: {e}")))?;
-            let desc = berth_registry::select_platform(&index, &want).ok_or_else(|| {
-                let v = want.variant.as_ref().map(|v| format!("/{v}")).unwrap_or_default();
-                Error::NotFound(format!(
-                    "no matching manifest for {}/{}{v} in the manifest list entries",
-                    want.os, want.architecture
-                ))
-            })?;
-            fetched = client.fetch_manifest(&desc.digest.to_string()).await.map_err(registry_err)?;
         }
-        let manifest: Manifest = serde_json::from_slice(&fetched.bytes)
-            .map_err(|e| Error::InvalidArgument(format!("invalid image manifest: {e}")))?;
+        Err(Error::Internal(format!("no registry endpoint for {}", r.domain())))
+    }
+
+    /// The rest of a pull once `client`'s registry gave the manifest and config: layers
+    /// fetched and unpacked, then the image recorded with its tag and repo digest.
+    async fn pull_resolved(
+        &self,
+        client: &Client,
+        r: &Reference,
+        tag_or_digest: &str,
+        found: Resolved,
+        tx: &Sender<JsonMessage>,
+    ) -> Result<()> {
+        let Resolved { top, manifest, config_bytes } = found;
         say(
-            &tx,
+            tx,
             JsonMessage {
-                id: Some(tag_or_digest.clone()),
+                id: Some(tag_or_digest.to_string()),
                 ..JsonMessage::status(format!("Pulling from {}", r.path()))
             },
         )
         .await;
 
-        let config_bytes =
-            client.fetch_blob(&manifest.config.digest, manifest.config.size).await.map_err(registry_err)?;
         let config: ImageConfig = serde_json::from_slice(&config_bytes)
             .map_err(|e| Error::InvalidArgument(format!("invalid image config: {e}")))?;
         let diff_ids = config.diff_ids().map_err(|e| Error::InvalidArgument(format!("invalid image config: {e}")))?;
@@ -111,7 +120,7 @@ impl Engine {
         let mut present = Vec::with_capacity(chains.len());
         for (c, l) in chains.iter().zip(&manifest.layers) {
             let exists = inner.meta.layer(&c.to_string()).map_err(store_err("reading layer"))?.is_some();
-            say(&tx, JsonMessage::layer(&short(&l.digest), if exists { "Already exists" } else { "Pulling fs layer" }))
+            say(tx, JsonMessage::layer(&short(&l.digest), if exists { "Already exists" } else { "Pulling fs layer" }))
                 .await;
             present.push(exists);
         }
@@ -124,7 +133,7 @@ impl Engine {
             .filter(|(_, (_, exists))| !**exists)
             .map(|(index, (l, _))| Wanted { index, digest: l.digest.clone(), size: l.size })
             .collect();
-        let layers = fetch_layers(&inner, &client, wanted, manifest.layers.len(), &tx).await?;
+        let layers = fetch_layers(&inner, client, wanted, manifest.layers.len(), tx).await?;
         // Record the image under the image lock.
         let tags: Vec<Reference> = if r.digest().is_none() { vec![r.clone()] } else { vec![] };
         let repo_digest = format!("{}@{}", r.name(), top.digest);
@@ -136,12 +145,47 @@ impl Engine {
                 .map_err(|e| Error::Internal(format!("pull task: {e}")))??
         };
         tracing::debug!(image = %id, "pulled");
-        say(&tx, JsonMessage::status(format!("Digest: {}", top.digest))).await;
+        say(tx, JsonMessage::status(format!("Digest: {}", top.digest))).await;
         let what = if was_current { "Image is up to date for" } else { "Downloaded newer image for" };
-        say(&tx, JsonMessage::status(format!("Status: {what} {}", r.familiar()))).await;
+        say(tx, JsonMessage::status(format!("Status: {what} {}", r.familiar()))).await;
         self.emit_image(&r.familiar(), "pull", &r.familiar());
         Ok(())
     }
+}
+
+/// What one registry endpoint gave for a reference: the top manifest (or index) as fetched,
+/// the platform's manifest and its config.
+struct Resolved {
+    top: berth_registry::Fetched,
+    manifest: Manifest,
+    config_bytes: Vec<u8>,
+}
+
+/// Fetches the manifest of `tag_or_digest` (resolving an index to `want`) and its config.
+async fn resolve(client: &Client, r: &Reference, tag_or_digest: &str, want: &Platform) -> Result<Resolved> {
+    let top = client.fetch_manifest(tag_or_digest).await.map_err(|e| match e {
+        berth_registry::Error::NotFound(_) => {
+            Error::NotFound(format!("manifest for {} not found: manifest unknown", r.familiar()))
+        }
+        other => registry_err(other),
+    })?;
+    let mut fetched = top.clone();
+    if is_index(&top.media_type) {
+        let index: Index = serde_json::from_slice(&top.bytes)
+            .map_err(|e| Error::InvalidArgument(format!("invalid image index: {e}")))?;
+        let desc = berth_registry::select_platform(&index, want).ok_or_else(|| {
+            let v = want.variant.as_ref().map(|v| format!("/{v}")).unwrap_or_default();
+            Error::NotFound(format!(
+                "no matching manifest for {}/{}{v} in the manifest list entries",
+                want.os, want.architecture
+            ))
+        })?;
+        fetched = client.fetch_manifest(&desc.digest.to_string()).await.map_err(registry_err)?;
+    }
+    let manifest: Manifest = serde_json::from_slice(&fetched.bytes)
+        .map_err(|e| Error::InvalidArgument(format!("invalid image manifest: {e}")))?;
+    let config_bytes = client.fetch_blob(&manifest.config.digest, manifest.config.size).await.map_err(registry_err)?;
+    Ok(Resolved { top, manifest, config_bytes })
 }
 
 /// Records the image over the unpacked `layers` with its tag and repo digest. Returns the image

@@ -1,15 +1,11 @@
 //! `POST /images/{name}/push`: upload an image's layers (gzip-compressed from the stored diff
-//! tars), config and a Docker schema 2 manifest, with dockerd's progress messages. Blobs the
-//! registry already has are skipped.
-
-use std::io::Read;
+//! tars while they upload, see `push_layer.rs`), config and a Docker schema 2 manifest, with
+//! dockerd's progress messages. Blobs the registry already has are skipped.
 
 use berth_api_types::query::images::{AuthConfig, JsonMessage};
 use berth_image::manifest::media;
 use berth_image::{Digest, Reference};
 use berth_registry::Client;
-use futures_util::StreamExt;
-use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc::Sender;
 use tokio_util::io::ReaderStream;
 
@@ -101,32 +97,21 @@ async fn push_one(
     }
     let mut layers = Vec::with_capacity(diff_ids.len());
     for d in diff_ids.iter() {
-        let id = short(&d.to_string());
-        let (inner2, d2, dir2) = (inner.clone(), d.clone(), dir.to_path_buf());
-        let blob = tokio::task::spawn_blocking(move || compress(&inner2, &d2, &dir2))
-            .await
-            .map_err(|e| Error::Internal(format!("compress task: {e}")))??;
-        if client.blob_exists(&blob.digest).await.map_err(registry_err)? {
-            let _ = tx.send(JsonMessage::layer(&id, "Layer already exists")).await;
-        } else {
-            upload(client, &blob, Some(&id), tx).await?;
-            let _ = tx.send(JsonMessage::layer(&id, "Pushed")).await;
-        }
-        layers.push(blob);
+        layers.push(super::push_layer::push_layer(inner, client, d, &short(&d.to_string()), tx).await?);
     }
     let config_digest = Digest::sha256_of(&config_bytes);
     if !client.blob_exists(&config_digest).await.map_err(registry_err)? {
         let path = dir.join(config_digest.hex());
         std::fs::write(&path, &config_bytes).map_err(|e| Error::io("writing config", e))?;
         let blob = Blob { path, digest: config_digest.clone(), size: config_bytes.len() as u64 };
-        upload(client, &blob, None, tx).await?;
+        upload(client, &blob).await?;
     }
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": media::DOCKER_MANIFEST,
         "config": { "mediaType": media::DOCKER_CONFIG, "size": config_bytes.len(), "digest": config_digest },
-        "layers": layers.iter().map(|b| serde_json::json!({
-            "mediaType": media::DOCKER_LAYER_GZIP, "size": b.size, "digest": b.digest,
+        "layers": layers.iter().map(|(digest, size)| serde_json::json!({
+            "mediaType": media::DOCKER_LAYER_GZIP, "size": size, "digest": digest,
         })).collect::<Vec<_>>(),
     });
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Internal(format!("encoding manifest: {e}")))?;
@@ -153,61 +138,9 @@ async fn push_one(
     Ok(())
 }
 
-/// A writer that hashes and counts what passes through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: std::io::Write> std::io::Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// gzip-compresses the stored diff tar of `diff_id` into `dir` (deterministically: no name,
-/// mtime 0), hashing the compressed bytes as they are written. The fast level: on a push the
-/// CPU, not the link to the registry, is what limits throughput.
-fn compress(inner: &Inner, diff_id: &Digest, dir: &std::path::Path) -> Result<Blob> {
-    let mut src = inner.content.open_blob(diff_id).map_err(store_err("reading layer"))?;
-    let path = dir.join(format!("{}.gz", diff_id.hex()));
-    let file = std::fs::File::create(&path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-    let out = Hashing { inner: std::io::BufWriter::with_capacity(256 * 1024, file), hasher: Sha256::new(), size: 0 };
-    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = src.read(&mut buf).map_err(|e| Error::io("reading layer", e))?;
-        if n == 0 {
-            break;
-        }
-        std::io::Write::write_all(&mut gz, &buf[..n]).map_err(|e| Error::io("compressing layer", e))?;
-    }
-    let mut out = gz.finish().map_err(|e| Error::io("compressing layer", e))?;
-    std::io::Write::flush(&mut out).map_err(|e| Error::io("writing compressed layer", e))?;
-    Ok(Blob { path, digest: Digest::from_hasher(out.hasher), size: out.size })
-}
-
-/// Uploads a blob, reporting `Pushing` under `id` when given.
-async fn upload(client: &Client, blob: &Blob, id: Option<&str>, tx: &Sender<JsonMessage>) -> Result<()> {
+/// Uploads a blob whose digest is known (the image config).
+async fn upload(client: &Client, blob: &Blob) -> Result<()> {
     let file = tokio::fs::File::open(&blob.path).await.map_err(|e| Error::io("opening blob", e))?;
-    let total = blob.size as i64;
-    let id = id.map(str::to_string);
-    let tx2 = tx.clone();
-    let mut done = 0i64;
-    let stream = ReaderStream::with_capacity(file, 256 * 1024).map(move |chunk| {
-        if let (Ok(c), Some(id)) = (&chunk, &id) {
-            done += c.len() as i64;
-            let _ = tx2.try_send(JsonMessage::transfer(id, "Pushing", done, total));
-        }
-        chunk
-    });
+    let stream = ReaderStream::with_capacity(file, 256 * 1024);
     client.push_blob(&blob.digest, blob.size, stream).await.map_err(registry_err)
 }

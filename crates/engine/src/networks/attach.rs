@@ -237,6 +237,7 @@ impl Engine {
         let (e, dev) = (ep.clone(), net.device.clone());
         let gw = gateway.to_string();
         let first = existing.is_empty();
+        let congctl = super::congctl::onlink_congctl(&record.host.security.sysctls);
         let attached = run_blocking(move || {
             let cidr = format!("{}/{}", e.ip, subnet.prefix);
             netlink::veth_attach(&netlink::Veth {
@@ -248,6 +249,7 @@ impl Engine {
                 mac: &e.mac,
                 mtu: 1500,
                 gateway: first.then_some(gw.as_str()),
+                onlink_congctl: congctl,
             })
         })
         .await?;

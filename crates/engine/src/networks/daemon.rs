@@ -107,8 +107,13 @@ impl Engine {
             }
             if let Some(b) = reg.find("bridge") {
                 if let (Some(s), Some(gw)) = (b.subnet, b.gateway) {
-                    if let Err(e) = netlink::bridge_ensure(&b.device, &format!("{gw}/{}", s.prefix), 1500) {
+                    let cidr = format!("{gw}/{}", s.prefix);
+                    if let Err(e) = netlink::bridge_ensure(&b.device, &cidr, 1500) {
                         tracing::warn!(error = %e, bridge = %b.device, "setting up the default bridge");
+                    } else if let Some(cc) = super::congctl::bridge_congctl() {
+                        if let Err(e) = netlink::bridge_route_congctl(&b.device, &cidr, cc) {
+                            tracing::warn!(error = %e, bridge = %b.device, "setting the bridge route's congestion control");
+                        }
                     }
                 }
             }
@@ -184,7 +189,17 @@ impl Engine {
             return Ok(());
         }
         let d = device.to_string();
-        run_blocking(move || netlink::bridge_ensure(&d, &cidr, 1500)).await?.map_err(kernel_err)?;
+        run_blocking(move || {
+            netlink::bridge_ensure(&d, &cidr, 1500)?;
+            if let Some(cc) = super::congctl::bridge_congctl() {
+                if let Err(e) = netlink::bridge_route_congctl(&d, &cidr, cc) {
+                    tracing::warn!(error = %e, bridge = %d, "setting the bridge route's congestion control");
+                }
+            }
+            Ok::<_, netlink::NetlinkError>(())
+        })
+        .await?
+        .map_err(kernel_err)?;
         ready().insert(device.to_string());
         Ok(())
     }

@@ -21,7 +21,9 @@ use crate::Engine;
 pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
 
 impl Engine {
-    /// The names `record` answers to on its user-defined networks.
+    /// The names `record` answers to on its user-defined networks: its name, short id, aliases
+    /// and compose service, each also as `<name>.<network>` (the container's qualified name
+    /// first: reverse lookups answer it).
     pub(crate) fn dns_entries(&self, record: &Record) -> Vec<DnsEntry> {
         let reg = self.networks.snapshot();
         let name = self.containers.get(&record.id).map(|c| c.name()).unwrap_or_else(|_| record.name.clone());
@@ -33,9 +35,17 @@ impl Engine {
             .flatten()
             .filter(|e| reg.networks.get(&e.network_id).is_some_and(|n| !n.is_predefined()))
             .map(|e| {
-                let names =
-                    [name.clone(), short.clone()].into_iter().chain(e.aliases.iter().cloned()).chain(service.clone());
-                DnsEntry::new(&record.id, &e.network_id, e.ip, names)
+                let names: Vec<String> = [name.clone(), short.clone()]
+                    .into_iter()
+                    .chain(e.aliases.iter().cloned())
+                    .chain(service.clone())
+                    .collect();
+                // Each name also qualified with the network's name (`web.front`), as Docker.
+                let network = reg.networks.get(&e.network_id).map(|n| n.name.clone()).unwrap_or_default();
+                let qualified: Vec<String> = names.iter().map(|n| format!("{n}.{network}")).collect();
+                // The first name answers reverse (PTR) queries: `name.network`, as Docker.
+                let first = qualified.first().cloned();
+                DnsEntry::new(&record.id, &e.network_id, e.ip, first.into_iter().chain(names).chain(qualified))
             })
             .collect()
     }

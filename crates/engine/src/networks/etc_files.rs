@@ -40,19 +40,19 @@ impl Engine {
             .map(|(n, ip)| (n.to_string(), if ip == "host-gateway" { gateway.clone() } else { ip.to_string() }))
             .collect();
         let own = mine.first().map(|e| (e.ip, vec![record.config.hostname.clone()]));
-        let mut peers = Vec::new();
-        for link in &record.host.net.links {
-            let (name, alias) = parse_link(link);
-            let Ok(c) = self.containers.get(name) else { continue };
-            let Some(ep) = reg.endpoints.get(&c.id).and_then(|eps| eps.first()) else { continue };
-            let cname = c.name();
-            let mut names = vec![alias.to_string(), c.id[..12.min(c.id.len())].to_string(), cname.clone()];
-            names.dedup();
-            if alias == cname {
-                names.pop();
-            }
-            peers.push((ep.ip, names));
-        }
+        // dockerd's line per link: the alias, the linked container's hostname, and its name
+        // when that differs from the alias.
+        let peers = self
+            .linked(record)
+            .into_iter()
+            .map(|l| {
+                let mut names = vec![l.alias.clone(), l.record.config.hostname.clone()];
+                if l.alias != l.name {
+                    names.push(l.name.clone());
+                }
+                (l.ip, names)
+            })
+            .collect();
         hosts::Hosts { extra, own, peers }
     }
 
@@ -77,25 +77,5 @@ impl Engine {
             std::fs::write(&p, data).map_err(|e| Error::io(format!("writing {}", p.display()), e))?;
         }
         Ok(())
-    }
-}
-
-/// `name:alias`, `/name:/me/alias` (the API's form) or `name` → (name, alias).
-fn parse_link(link: &str) -> (&str, &str) {
-    let (name, alias) = link.split_once(':').unwrap_or((link, link));
-    let name = name.trim_start_matches('/');
-    let alias = alias.rsplit('/').next().unwrap_or(alias);
-    (name, alias)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_forms() {
-        assert_eq!(parse_link("web:db"), ("web", "db"));
-        assert_eq!(parse_link("/web:/me/db"), ("web", "db"));
-        assert_eq!(parse_link("web"), ("web", "web"));
     }
 }

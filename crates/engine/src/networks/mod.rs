@@ -10,6 +10,7 @@
 //! `<data-root>/network/`.
 
 mod attach;
+mod congctl;
 mod connect;
 mod create;
 mod daemon;
@@ -18,6 +19,7 @@ mod disconnect;
 pub mod dns;
 mod etc_files;
 mod inspect;
+pub(crate) mod links;
 pub mod list;
 mod prune;
 pub mod registry;

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use berth_api_types::models::{
-    LocalNodeState, PluginsInfo, Runtime, SwarmInfo, SystemInfo, SystemInfoCgroupDriverEnum,
-    SystemInfoCgroupVersionEnum,
+    IndexInfo, LocalNodeState, PluginsInfo, RegistryServiceConfig, Runtime, SwarmInfo, SystemInfo,
+    SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum,
 };
 
 use super::version::ENGINE_VERSION;
@@ -57,6 +57,7 @@ impl Engine {
             ncpu: Some(std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1)),
             mem_total: Some(mem_total_bytes()),
             index_server_address: Some("https://index.docker.io/v1/".into()),
+            registry_config: Some(registry_service_config(&self.config.registry)),
             name: Some(super::read_proc_line("/proc/sys/kernel/hostname")),
             labels: Some(vec![]),
             experimental_build: Some(false),
@@ -65,7 +66,11 @@ impl Engine {
             default_runtime: Some(self.config.default_runtime.clone()),
             live_restore_enabled: Some(true),
             init_binary: Some(String::new()),
-            security_options: Some(vec!["name=seccomp,profile=builtin".into()]),
+            security_options: Some(
+                std::iter::once("name=seccomp,profile=builtin".to_string())
+                    .chain(self.config.userns_remap.is_some().then(|| "name=userns".to_string()))
+                    .collect(),
+            ),
             warnings: Some(vec![]),
             plugins: Some(PluginsInfo {
                 volume: Some(vec!["local".into()]),
@@ -84,6 +89,42 @@ impl Engine {
     /// A stable id for this daemon, kept in `<data-root>/engine-id` (written by `Engine::open`).
     fn daemon_id(&self) -> String {
         std::fs::read_to_string(engine_id_path(&self.config)).map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+}
+
+/// `RegistryConfig` as dockerd reports it: loopback and the CIDRs of `insecure-registries`,
+/// an index entry for Docker Hub (with the mirrors) and one per insecure registry name.
+fn registry_service_config(c: &berth_registry::RegistryConfig) -> RegistryServiceConfig {
+    let mut cidrs = vec!["127.0.0.0/8".to_string()];
+    let mut index = HashMap::from([(
+        "docker.io".to_string(),
+        IndexInfo {
+            name: Some("docker.io".into()),
+            mirrors: Some(c.mirrors.clone()),
+            secure: Some(true),
+            official: Some(true),
+        },
+    )]);
+    for entry in &c.insecure {
+        let entry = entry.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
+        if entry.contains('/') {
+            if !cidrs.iter().any(|c| c == entry) {
+                cidrs.push(entry.to_string());
+            }
+        } else {
+            let info = IndexInfo {
+                name: Some(entry.into()),
+                mirrors: Some(vec![]),
+                secure: Some(false),
+                official: Some(false),
+            };
+            index.insert(entry.to_string(), info);
+        }
+    }
+    RegistryServiceConfig {
+        insecure_registry_cidrs: Some(cidrs),
+        index_configs: Some(index),
+        mirrors: Some(c.mirrors.clone()),
     }
 }
 
@@ -124,4 +165,26 @@ fn mem_total_bytes() -> i64 {
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_config_as_dockerd_reports_it() {
+        let c = berth_registry::RegistryConfig {
+            insecure: vec!["10.1.0.0/16".into(), "myreg:5000".into()],
+            mirrors: vec!["http://127.0.0.1:5999/".into()],
+            ..Default::default()
+        };
+        let v = serde_json::to_value(registry_service_config(&c)).unwrap();
+        assert_eq!(v["InsecureRegistryCIDRs"], serde_json::json!(["127.0.0.0/8", "10.1.0.0/16"]));
+        assert_eq!(v["Mirrors"], serde_json::json!(["http://127.0.0.1:5999/"]));
+        assert_eq!(
+            v["IndexConfigs"]["docker.io"],
+            serde_json::json!({"Name": "docker.io", "Mirrors": ["http://127.0.0.1:5999/"], "Secure": true, "Official": true})
+        );
+        assert_eq!(v["IndexConfigs"]["myreg:5000"]["Secure"], false);
+    }
 }

@@ -69,6 +69,8 @@ pub struct Volumes {
     pub(crate) op: Mutex<()>,
     /// Container id → names of volumes it has mounted (driver-option mounts only).
     pub(crate) active: Mutex<BTreeMap<String, Vec<String>>>,
+    /// `userns-remap`: the host uid/gid `_data` directories are given (the containers' root).
+    root_owner: Option<(u32, u32)>,
 }
 
 impl Volumes {
@@ -89,7 +91,13 @@ impl Volumes {
                 Err(e) => tracing::warn!(error = %e, "skipping unreadable volume record"),
             }
         }
-        Ok(Volumes { dir, index: RwLock::new(index), op: Mutex::new(()), active: Mutex::new(BTreeMap::new()) })
+        Ok(Volumes {
+            dir,
+            index: RwLock::new(index),
+            op: Mutex::new(()),
+            active: Mutex::new(BTreeMap::new()),
+            root_owner: config.userns_remap.as_ref().map(|r| r.root()),
+        })
     }
 
     pub fn volume_dir(&self, name: &str) -> PathBuf {
@@ -112,7 +120,12 @@ impl Volumes {
     /// Persists `v` (creating its directories) and indexes it.
     pub fn put(&self, v: &VolumeRecord) -> Result<()> {
         let data = self.data_dir(&v.name);
+        let new = !data.exists();
         std::fs::create_dir_all(&data).map_err(|e| Error::io(format!("creating {}", data.display()), e))?;
+        if let Some((uid, gid)) = self.root_owner.filter(|_| new) {
+            std::os::unix::fs::chown(&data, Some(uid), Some(gid))
+                .map_err(|e| Error::io(format!("changing the owner of {}", data.display()), e))?;
+        }
         let path = self.volume_dir(&v.name).join(VOLUME_FILE);
         let json = serde_json::to_vec_pretty(v).map_err(|e| Error::Internal(format!("encoding volume record: {e}")))?;
         crate::fsutil::write_atomic(&path, &json).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;

@@ -24,6 +24,35 @@ pub enum ShimError {
 }
 
 /// A handle on a running shim, addressed by its state directory.
+/// Reads one response line (without its newline) and nothing after it, which belongs to the
+/// stream that follows: looks at what has arrived (`MSG_PEEK`) and takes up to the newline.
+async fn read_line(conn: &mut tokio::net::UnixStream) -> Result<Vec<u8>, ShimError> {
+    use std::os::fd::AsRawFd;
+    use tokio::io::AsyncReadExt;
+    let fd = conn.as_raw_fd();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        conn.readable().await?;
+        let peek = || nix::sys::socket::recv(fd, &mut buf, nix::sys::socket::MsgFlags::MSG_PEEK).map_err(Into::into);
+        let n = match conn.try_io(tokio::io::Interest::READABLE, peek) {
+            Ok(0) => return Err(ShimError::Protocol("shim closed the connection".into())),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let end = buf[..n].iter().position(|b| *b == b'\n');
+        let take = end.map_or(n, |i| i + 1);
+        let start = raw.len();
+        raw.resize(start + take, 0);
+        conn.read_exact(&mut raw[start..]).await?;
+        if end.is_some() {
+            raw.pop();
+            return Ok(raw);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ShimClient {
     pub id: String,
@@ -91,24 +120,13 @@ impl ShimClient {
     }
 
     /// Sends one request and reads one response line; returns the stream for attach.
-    /// Reads the response line byte by byte so no stream data after it is consumed.
     async fn call(&self, req: &Request) -> Result<(Response, tokio::net::UnixStream), ShimError> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         let mut conn = self.connect().await?;
         let mut line = serde_json::to_vec(req).map_err(|e| ShimError::Protocol(e.to_string()))?;
         line.push(b'\n');
         conn.write_all(&line).await?;
-        let mut raw = Vec::new();
-        let mut byte = [0u8; 1];
-        loop {
-            if conn.read(&mut byte).await? == 0 {
-                return Err(ShimError::Protocol("shim closed the connection".into()));
-            }
-            if byte[0] == b'\n' {
-                break;
-            }
-            raw.push(byte[0]);
-        }
+        let raw = read_line(&mut conn).await?;
         let resp = String::from_utf8_lossy(&raw);
         let resp: Response = serde_json::from_str(&resp).map_err(|e| ShimError::Protocol(format!("{e}: {resp:?}")))?;
         if let Response::Error { message } = resp {
@@ -207,5 +225,29 @@ impl ShimClient {
     pub fn read_exit(state_dir: &Path) -> Option<ExitStatus> {
         let data = std::fs::read(state_dir.join("exit")).ok()?;
         serde_json::from_slice(&data).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn reads_the_line_and_leaves_the_stream() {
+        let (mut ours, mut shim) = tokio::net::UnixStream::pair().expect("pair");
+        shim.write_all(b"{\"status\":").await.expect("write");
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            shim.write_all(b"\"ok\"}\n\x01\x00\x00\x00\x00\x00\x00\x02hi").await.expect("write");
+        });
+        assert_eq!(read_line(&mut ours).await.expect("line"), b"{\"status\":\"ok\"}");
+        writer.await.expect("writer");
+        let mut rest = Vec::new();
+        ours.read_to_end(&mut rest).await.expect("rest");
+        assert_eq!(rest, b"\x01\x00\x00\x00\x00\x00\x00\x02hi");
+        let (mut ours, shim) = tokio::net::UnixStream::pair().expect("pair");
+        drop(shim);
+        assert!(matches!(read_line(&mut ours).await, Err(ShimError::Protocol(_))));
     }
 }

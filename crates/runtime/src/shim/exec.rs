@@ -126,7 +126,8 @@ fn spawn_libcontainer(
     let mut builder = ContainerBuilder::new(cfg.id.clone(), SyscallType::default())
         .with_root_path(&cfg.runtime_root)
         .map_err(|e| CreateError::Runtime(e.to_string()))?
-        .with_console_socket(console);
+        .with_console_socket(console)
+        .with_executor(super::executor::CleanSignals);
     let mut fds = fds.into_iter();
     if let (Some(i), Some(o), Some(e)) = (fds.next(), fds.next(), fds.next()) {
         builder = builder.with_stdin(i).with_stdout(o).with_stderr(e);

@@ -6,12 +6,18 @@
 //! no_new_privileges), capabilities, then the executable's lookup in the container's `PATH` and
 //! exec, with libcontainer's own helpers so the semantics and messages stay the same.
 //!
+//! The container's spec is read once per shim ([`Container`]), and its seccomp profile compiled
+//! to BPF then ([`super::seccomp_bpf`]): each exec'd process only installs the program. Before
+//! changing ids the process hands its stdio (pipes or terminal) to the exec's user, as runc does.
+//!
 //! With a TTY the process opens a terminal in the container's devpts and sends its master to
 //! the shim. A container with a user namespace, an AppArmor or SELinux label, a seccomp notify
 //! listener, I/O priority or scheduler settings takes libcontainer's path.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
 
 use berth_kernel::nsexec::Stdio;
 use libcontainer::capabilities;
@@ -19,16 +25,73 @@ use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process, Spec};
 use libcontainer::syscall::syscall::create_syscall;
 use libcontainer::workload::default::get_executor;
 use nix::fcntl::OFlag;
-use nix::sched::CloneFlags;
 use nix::unistd::{Gid, Uid};
 
 use super::create::{ContainerIo, CreateError};
 use super::protocol::{ExecRequest, ShimConfig};
 
+/// The container's seccomp filter for exec'd processes.
+enum Seccomp {
+    /// Compiled once; each process installs the program.
+    Compiled(super::seccomp_bpf::CompiledFilter),
+    /// Compiling failed: libcontainer builds it in the process (and reports the error there).
+    Profile(LinuxSeccomp),
+}
+
+impl Seccomp {
+    fn load(&self) -> Result<(), String> {
+        match self {
+            Seccomp::Compiled(f) => f.load(),
+            Seccomp::Profile(s) => libcontainer::seccomp::initialize_seccomp(s)
+                .map(drop)
+                .map_err(|e| format!("initializing seccomp: {}", chain(&e))),
+        }
+    }
+}
+
+/// What every exec of this shim's container shares, from its `config.json` and its init's
+/// cgroups (none of which change while the container runs).
+struct Container {
+    /// The spec allows the fast path (see [`container_supported`]).
+    supported: bool,
+    seccomp: Option<Seccomp>,
+    /// The files that move a process into the init's cgroups ([`berth_kernel::nsexec::cgroups_of`]).
+    cgroup_procs: Vec<std::path::PathBuf>,
+}
+
+thread_local! {
+    /// The shim serves one container: read and compiled at its first exec.
+    static CONTAINER: RefCell<Option<Rc<Container>>> = const { RefCell::new(None) };
+}
+
+fn container(cfg: &ShimConfig, init_pid: i32) -> Result<Rc<Container>, CreateError> {
+    if let Some(c) = CONTAINER.with_borrow(|c| c.clone()) {
+        return Ok(c);
+    }
+    let cgroup_procs =
+        berth_kernel::nsexec::cgroups_of(init_pid).map_err(|e| runtime(format!("container cgroups: {e}")))?;
+    let spec = Spec::load(cfg.bundle.join("config.json")).map_err(runtime)?;
+    let supported = container_supported(&spec);
+    let profile = spec.linux().as_ref().and_then(|l| l.seccomp().clone());
+    let seccomp = match profile {
+        Some(p) if supported => Some(match super::seccomp_bpf::compile(&p) {
+            Ok(f) => Seccomp::Compiled(f),
+            Err(e) => {
+                tracing::warn!("compiling the container's seccomp profile: {e}");
+                Seccomp::Profile(p)
+            }
+        }),
+        other => other.map(Seccomp::Profile),
+    };
+    let c = Rc::new(Container { supported, seccomp, cgroup_procs });
+    CONTAINER.set(Some(c.clone()));
+    Ok(c)
+}
+
 /// What the forked process needs, prepared before the fork.
 struct Plan {
     process: Process,
-    seccomp: Option<LinuxSeccomp>,
+    container: Rc<Container>,
     /// A spec holding only `process`, for libcontainer's executor (validation and exec).
     exec_spec: Spec,
 }
@@ -37,17 +100,21 @@ fn runtime(what: impl std::fmt::Display) -> CreateError {
     CreateError::Runtime(what.to_string())
 }
 
-/// Whether the fast path applies to `process` in a container with `spec`.
-fn supported(process: &Process, spec: &Spec) -> bool {
+/// Whether the fast path applies to a container with `spec`.
+fn container_supported(spec: &Spec) -> bool {
     let linux = spec.linux().as_ref();
+    linux.and_then(|l| l.seccomp().as_ref()).is_none_or(|s| !libcontainer::seccomp::is_notify(s))
+        && linux.and_then(|l| l.personality().as_ref()).is_none()
+        && linux.and_then(|l| l.intel_rdt().as_ref()).is_none()
+}
+
+/// Whether the fast path applies to `process`.
+fn process_supported(process: &Process) -> bool {
     process.apparmor_profile().is_none()
         && process.selinux_label().is_none()
         && process.io_priority().is_none()
         && process.scheduler().is_none()
         && process.exec_cpu_affinity().is_none()
-        && linux.and_then(|l| l.seccomp().as_ref()).is_none_or(|s| !libcontainer::seccomp::is_notify(s))
-        && linux.and_then(|l| l.personality().as_ref()).is_none()
-        && linux.and_then(|l| l.intel_rdt().as_ref()).is_none()
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), CreateError> {
@@ -84,21 +151,19 @@ pub(super) fn spawn(
 ) -> Result<Option<(i32, ContainerIo)>, CreateError> {
     let data = std::fs::read(&req.process).map_err(|e| runtime(format!("reading exec process: {e}")))?;
     let process: Process = serde_json::from_slice(&data).map_err(|e| runtime(format!("parsing exec process: {e}")))?;
-    let spec = Spec::load(cfg.bundle.join("config.json")).map_err(runtime)?;
-    if !supported(&process, &spec) {
+    let container = container(cfg, init_pid)?;
+    if !container.supported || !process_supported(&process) {
         return Ok(None);
     }
     let namespaces =
         berth_kernel::nsexec::namespaces_of(init_pid).map_err(|e| runtime(format!("container namespaces: {e}")))?;
-    if namespaces.iter().any(|(_, f)| *f == CloneFlags::CLONE_NEWUSER) {
-        return Ok(None);
-    }
-    let cgroup_procs =
-        berth_kernel::nsexec::cgroups_of(init_pid).map_err(|e| runtime(format!("container cgroups: {e}")))?;
+    // A user namespace (`userns-remap`) is joined first, as runc does; libcontainer's tenant
+    // builder would not join it at all.
+    let cgroup_procs = container.cgroup_procs.clone();
     let (stdio, io, console) = stdio(req)?;
     let mut exec_spec = Spec::default();
     exec_spec.set_process(Some(process.clone()));
-    let plan = Plan { seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().clone()), process, exec_spec };
+    let plan = Plan { container, process, exec_spec };
     let enter = berth_kernel::nsexec::Enter { cgroup_procs, namespaces, stdio };
     let pid = berth_kernel::nsexec::spawn_in(enter, move || match run(&plan) {
         Ok(never) => match never {},
@@ -148,6 +213,25 @@ fn chain(err: &dyn std::error::Error) -> String {
     s
 }
 
+/// Gives the process's stdio (its pipes, or its terminal) to `uid`, keeping the group (a
+/// terminal keeps the devpts `gid=5`), as runc does before it changes the ids; descriptors on
+/// `/dev/null` are left alone, and a descriptor that cannot change owner is not an error.
+fn chown_stdio(uid: u32) -> Result<(), String> {
+    let null = nix::sys::stat::stat("/dev/null").ok().map(|s| s.st_rdev);
+    for fd in 0..3 {
+        let st = nix::sys::stat::fstat(fd).map_err(|e| format!("fstat of stdio {fd}: {}", errno_text(e)))?;
+        if st.st_uid == uid || Some(st.st_rdev) == null {
+            continue;
+        }
+        match nix::unistd::fchown(fd, Some(Uid::from_raw(uid)), None) {
+            // An owner not mapped in a user namespace, a read-only /dev: leave it as it is.
+            Ok(()) | Err(nix::Error::EINVAL) | Err(nix::Error::EPERM) | Err(nix::Error::EROFS) => {}
+            Err(e) => return Err(format!("fchown of stdio {fd}: {}", errno_text(e))),
+        }
+    }
+    Ok(())
+}
+
 /// Runs in the forked process, inside the container: applies `plan.process` and execs it.
 /// Returns only on failure, with the error text.
 fn run(plan: &Plan) -> Result<std::convert::Infallible, String> {
@@ -177,6 +261,7 @@ fn run(plan: &Plan) -> Result<std::convert::Infallible, String> {
         Err(nix::Error::EPERM) | Err(nix::Error::EACCES) => true,
         Err(e) => return Err(chdir_err(e)),
     };
+    chown_stdio(p.user().uid())?;
     if let Some(gids) = p.user().additional_gids().as_ref().filter(|g| !g.is_empty()) {
         let gids: Vec<Gid> = gids.iter().map(|g| Gid::from_raw(*g)).collect();
         syscall.set_groups(&gids).map_err(|e| format!("setting supplementary groups: {}", chain(&e)))?;
@@ -186,9 +271,10 @@ fn run(plan: &Plan) -> Result<std::convert::Infallible, String> {
         .map_err(|e| format!("setting uid and gid: {}", chain(&e)))?;
     // Every descriptor of the shim beyond stdio closes on exec.
     syscall.close_range(0).map_err(|e| format!("closing descriptors: {}", chain(&e)))?;
+    let seccomp = plan.container.seccomp.as_ref();
     let seccomp_now = p.no_new_privileges().is_none();
-    if let (Some(s), true) = (&plan.seccomp, seccomp_now) {
-        libcontainer::seccomp::initialize_seccomp(s).map_err(|e| format!("initializing seccomp: {}", chain(&e)))?;
+    if let (Some(s), true) = (seccomp, seccomp_now) {
+        s.load()?;
     }
     capabilities::reset_effective(syscall.as_ref()).map_err(|e| format!("resetting capabilities: {}", chain(&e)))?;
     if let Some(caps) = p.capabilities() {
@@ -198,8 +284,8 @@ fn run(plan: &Plan) -> Result<std::convert::Infallible, String> {
     if chdir_later {
         nix::unistd::chdir(cwd).map_err(chdir_err)?;
     }
-    if let (Some(s), false) = (&plan.seccomp, seccomp_now) {
-        libcontainer::seccomp::initialize_seccomp(s).map_err(|e| format!("initializing seccomp: {}", chain(&e)))?;
+    if let (Some(s), false) = (seccomp, seccomp_now) {
+        s.load()?;
     }
     let envs: HashMap<String, String> = libcontainer::utils::parse_env(p.env().as_deref().unwrap_or_default());
     let executor = get_executor();
@@ -217,9 +303,9 @@ mod tests {
     fn labels_take_libcontainers_path() {
         let spec = Spec::default();
         let mut p = spec.process().clone().expect("default process");
-        assert!(supported(&p, &spec));
+        assert!(container_supported(&spec) && process_supported(&p));
         p.set_apparmor_profile(Some("docker-default".into()));
-        assert!(!supported(&p, &spec));
+        assert!(!process_supported(&p));
     }
 
     #[test]

@@ -134,7 +134,11 @@ pub fn run(config_path: &Path) -> Result<(), ServerError> {
         let _ = nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 1);
     }
     let Setup { started, listener, .. } = result?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ioe("building runtime"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .on_thread_park(release_if_requested)
+        .build()
+        .map_err(ioe("building runtime"))?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, serve(cfg, started, listener))
 }
@@ -311,6 +315,7 @@ async fn serve(
 
     // Creating the container ran most of libcontainer once; the serve loop needs little of it.
     release_memory();
+    super::server_exec::release_when_idle();
 
     // Wait for the init to exit (check once first: it may already have).
     let code = loop {
@@ -367,12 +372,26 @@ async fn serve(
     Ok(())
 }
 
-/// Gives back the pages that creating the container or starting an exec touched (libcontainer's
-/// code, freed heap): they are mapped again from the page cache if needed. Keeps an idle shim's
-/// RSS to what its event loop uses.
+/// Set by [`release_memory`], taken by [`release_if_requested`].
+static RELEASE_REQUESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks for the pages that creating the container or starting an exec touched (libcontainer's
+/// code, freed heap, deep stack) to be given back the next time the event loop goes to sleep:
+/// they are mapped again from the page cache if needed. Keeps an idle shim's RSS to what its
+/// event loop uses.
 pub(super) fn release_memory() {
-    let r = berth_kernel::memory::release_unused();
-    tracing::debug!("released {} KiB of file pages", r.file_kib);
+    RELEASE_REQUESTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The runtime's park hook: gives the memory back, if asked, right before the thread sleeps, so
+/// the only code that runs between the release and the sleep (and so is mapped again) is the
+/// runtime's own way into `epoll_wait`. Every file page touched after the release costs its
+/// whole fault-around window (64 KiB) in RSS.
+fn release_if_requested() {
+    if RELEASE_REQUESTED.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        let r = berth_kernel::memory::release_unused();
+        tracing::debug!("released {} KiB of file pages, {} KiB of stack", r.file_kib, r.stack_kib);
+    }
 }
 
 fn container_cgroup(cfg: &ShimConfig) -> Option<String> {
@@ -469,7 +488,10 @@ fn start_held(state: &Shared) -> Response {
     }
     st.start_pending = false;
     let started = create::start(&st.cfg);
+    // Now, so a shim is small as soon as its container runs; and again once answering this
+    // request and the ones that follow a start (attach, wait) is over.
     release_memory();
+    super::server_exec::release_when_idle();
     match started {
         Ok(()) => Response::Ok,
         Err(e) => {

@@ -96,9 +96,10 @@ async fn pump(
     }
 }
 
-/// Gives back the memory an exec touched once no exec has started for a while: a burst of
-/// execs (a healthcheck, a benchmark) does not pay for mapping the pages again each time.
-fn release_when_idle() {
+/// Gives back the memory an exec (or a start) touched once no exec has started for a while: a
+/// burst of execs (a healthcheck, a benchmark) does not pay for mapping the pages again each
+/// time.
+pub(super) fn release_when_idle() {
     static STARTED: AtomicU64 = AtomicU64::new(0);
     let mine = STARTED.fetch_add(1, Ordering::Relaxed) + 1;
     tokio::task::spawn_local(async move {

@@ -51,6 +51,9 @@ fn fill_nulls(v: &mut serde_json::Value) {
             o.entry(*k).or_insert(serde_json::Value::Null);
         }
     }
+    if let Some(ns) = v.get_mut("NetworkSettings") {
+        berth_api_types::legacy_network::fill_legacy_network_settings(ns);
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ pub struct SecurityOpts {
     /// Run an init inside the container that forwards signals and reaps processes
     #[arg(long = "init")]
     pub init: bool,
+    /// User namespace to use
+    #[arg(long = "userns")]
+    pub userns: Option<String>,
 }
 
 /// The docker CLI's `--security-opt` handling: `seccomp=FILE` is replaced by the file's
@@ -162,6 +165,11 @@ impl SecurityOpts {
                 return Err(CliError::new(125, "--uts: invalid UTS mode"));
             }
         }
+        if let Some(userns) = &self.userns {
+            if !(userns.is_empty() || userns == "host") {
+                return Err(CliError::new(125, "--userns: invalid USER mode"));
+            }
+        }
         let devices = self.device.iter().map(|d| parse_device(d)).collect::<Result<Vec<_>, _>>()?;
         let sysctls = self.sysctl.iter().map(|s| parse_sysctl(s)).collect::<Result<HashMap<_, _>, _>>()?;
         let security_opt = parse_security_opts(&self.security_opt)?;
@@ -175,6 +183,7 @@ impl SecurityOpts {
         hc.ipc_mode = self.ipc.clone();
         hc.pid_mode = self.pid.clone();
         hc.uts_mode = self.uts.clone();
+        hc.userns_mode = self.userns.clone();
         hc.init = self.init.then_some(true);
         Ok(())
     }
@@ -229,6 +238,8 @@ mod tests {
         assert_eq!(o.apply(&mut hc).unwrap_err().msg, "--pid: invalid PID mode");
         let o = SecurityOpts { uts: Some("container:x".into()), ..Default::default() };
         assert_eq!(o.apply(&mut hc).unwrap_err().msg, "--uts: invalid UTS mode");
+        let o = SecurityOpts { userns: Some("private".into()), ..Default::default() };
+        assert_eq!(o.apply(&mut hc).unwrap_err().msg, "--userns: invalid USER mode");
         let o = SecurityOpts { pid: Some("container:x".into()), init: true, ..Default::default() };
         o.apply(&mut hc).unwrap();
         assert_eq!((hc.pid_mode.as_deref(), hc.init), (Some("container:x"), Some(true)));

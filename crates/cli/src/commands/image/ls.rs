@@ -138,14 +138,14 @@ pub fn row(img: &J, repo: &str, tag: &str, digest: &str, trunc: bool, now: i64) 
             "SharedSize",
             str_val(match num("SharedSize") {
                 -1 => "N/A".into(),
-                n => human_size_prec(n as f64, 3),
+                n => human_size(n as f64),
             }),
         ),
         (
             "UniqueSize",
             str_val(match num("SharedSize") {
                 -1 => "N/A".into(),
-                n => human_size_prec((num("Size") - n) as f64, 3),
+                n => human_size((num("Size") - n) as f64),
             }),
         ),
         ("Containers", str_val(containers)),

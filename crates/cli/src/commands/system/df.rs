@@ -1,194 +1,85 @@
 //! `berth system df` (SystemDataUsage): the summary table docker prints, or with `-v` one table
-//! per object type.
+//! per object type; `--format` as the docker CLI (`table`, `table TEMPLATE`, `json`, `raw`, or a
+//! Go template over the rows of `df_rows`).
 
 use serde_json::Value;
 
+use super::df_rows::{self as rows, Verbose};
 use crate::client::Client;
+use crate::commands::container::ls as ps;
+use crate::commands::image::ls as images;
+use crate::commands::volume::ls as volumes;
 use crate::error::CmdResult;
-use crate::format::table::{align, ellipsis, short_id};
-use crate::format::units::{human_size, human_size_prec, now_unix, since};
+use crate::format::template::{preprocess, Format};
+use crate::format::units::{human_size, now_unix};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'raw' or a Go
+    /// template
+    #[arg(long = "format")]
+    pub format: Option<String>,
     /// Show detailed information on space usage
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
 }
 
-fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(|a| a.as_array()).map(Vec::as_slice).unwrap_or(&[])
-}
-
-fn int(v: &Value, key: &str) -> i64 {
-    v.get(key).and_then(|x| x.as_i64()).unwrap_or(0)
-}
-
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(|x| x.as_str()).unwrap_or("")
-}
-
-/// `size (pct%)` when there is anything at all, as docker's disk usage formatter.
-fn reclaimable(reclaim: i64, total: i64) -> String {
-    if total > 0 {
-        format!("{} ({}%)", human_size(reclaim as f64), reclaim * 100 / total)
-    } else {
-        human_size(reclaim as f64)
-    }
+/// The summary with `format` (`table` when empty), as `docker system df --format`.
+pub fn summary_with(df: &Value, format: &str) -> Result<String, crate::error::CliError> {
+    let format = match format {
+        "" | "table" => rows::DEFAULT_TABLE,
+        "raw" => rows::RAW,
+        f => f,
+    };
+    Format::parse_rows(format, rows::DEFAULT_TABLE)?.render(&rows::summary_header(), &rows::summary_rows(df))
 }
 
 /// The summary table: TYPE TOTAL ACTIVE SIZE RECLAIMABLE.
 pub fn summary(df: &Value) -> String {
-    let mut rows = String::from("TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE\n");
-    let images = arr(df, "Images");
-    let layers = int(df, "LayersSize");
-    let active: Vec<&Value> = images.iter().filter(|i| int(i, "Containers") > 0).collect();
-    let used: i64 = active
-        .iter()
-        .filter(|i| int(i, "Size") != -1 && int(i, "SharedSize") != -1)
-        .map(|i| int(i, "Size") - int(i, "SharedSize"))
-        .sum();
-    rows.push_str(&format!(
-        "Images\t{}\t{}\t{}\t{}\n",
-        images.len(),
-        active.len(),
-        human_size(layers as f64),
-        reclaimable(layers - used, layers)
-    ));
-    let containers = arr(df, "Containers");
-    let is_active = |c: &Value| matches!(text(c, "State"), "running" | "paused" | "restarting");
-    let size: i64 = containers.iter().map(|c| int(c, "SizeRw")).sum();
-    let idle: i64 = containers.iter().filter(|c| !is_active(c)).map(|c| int(c, "SizeRw")).sum();
-    rows.push_str(&format!(
-        "Containers\t{}\t{}\t{}\t{}\n",
-        containers.len(),
-        containers.iter().filter(|c| is_active(c)).count(),
-        human_size(size as f64),
-        reclaimable(idle, size)
-    ));
-    let volumes = arr(df, "Volumes");
-    let usage = |v: &Value, k: &str| v.get("UsageData").map(|u| int(u, k)).unwrap_or(0);
-    let vsize: i64 = volumes.iter().map(|v| usage(v, "Size")).filter(|s| *s > 0).sum();
-    let vfree: i64 =
-        volumes.iter().filter(|v| usage(v, "RefCount") == 0).map(|v| usage(v, "Size")).filter(|s| *s > 0).sum();
-    rows.push_str(&format!(
-        "Local Volumes\t{}\t{}\t{}\t{}\n",
-        volumes.len(),
-        volumes.iter().filter(|v| usage(v, "RefCount") > 0).count(),
-        human_size(vsize as f64),
-        reclaimable(vfree, vsize)
-    ));
-    let cache = arr(df, "BuildCache");
-    let in_use = |c: &Value| c.get("InUse").and_then(|b| b.as_bool()).unwrap_or(false);
-    let csize: i64 = cache
-        .iter()
-        .filter(|c| !c.get("Shared").and_then(|b| b.as_bool()).unwrap_or(false))
-        .map(|c| int(c, "Size"))
-        .sum();
-    let cfree: i64 = cache.iter().filter(|c| !in_use(c)).map(|c| int(c, "Size")).sum();
-    rows.push_str(&format!(
-        "Build Cache\t{}\t{}\t{}\t{}\n",
-        cache.len(),
-        cache.iter().filter(|c| in_use(c)).count(),
-        human_size(csize as f64),
-        human_size(cfree as f64)
-    ));
-    align(&rows)
+    // The default format always parses and renders.
+    summary_with(df, "table").unwrap_or_default()
 }
 
-/// `repo` and `tag` of an image's first tag, `<none>` for untagged ones.
-fn repo_tag(i: &Value) -> (String, String) {
-    let first = arr(i, "RepoTags").first().and_then(|t| t.as_str()).filter(|t| *t != "<none>:<none>");
-    match first {
-        Some(t) => {
-            let slash = t.rfind('/').map_or(0, |p| p + 1);
-            match t[slash..].rfind(':') {
-                Some(p) => (t[..slash + p].to_string(), t[slash + p + 1..].to_string()),
-                None => (t.to_string(), "<none>".into()),
-            }
-        }
-        None => ("<none>".into(), "<none>".into()),
+/// One `-v` section: its default table over its rows.
+fn section(table: &str, header: &gotmpl::Value, rows: &[gotmpl::Value]) -> Result<String, crate::error::CliError> {
+    Format::parse_rows(table, table)?.render(header, rows)
+}
+
+/// `-v` with `format`: docker's four tables for `table` (or nothing), else the template over
+/// `.Images`, `.Containers`, `.Volumes` and `.BuildCache`, printed without a final newline.
+pub fn verbose_with(df: &Value, format: &str, now: i64) -> Result<String, crate::error::CliError> {
+    let format = if format.is_empty() { "table" } else { format };
+    // docker truncates ids for any format starting with "table".
+    let v = Verbose::new(df, format.starts_with("table"), now);
+    if format == "table" {
+        let mut out = String::from("Images space usage:\n\n");
+        out.push_str(&section(rows::IMAGE_TABLE, &images::header(), &v.images)?);
+        out.push_str("\nContainers space usage:\n\n");
+        out.push_str(&section(rows::CONTAINER_TABLE, &ps::header(), &v.containers)?);
+        out.push_str("\nLocal Volumes space usage:\n\n");
+        out.push_str(&section(rows::VOLUME_TABLE, &volumes::header(), &v.volumes)?);
+        out.push_str(&format!("\nBuild cache usage: {}\n\n", human_size(rows::builder_size(df) as f64)));
+        out.push_str(&section(rows::CACHE_TABLE, &rows::cache_header(), &v.build_cache)?);
+        return Ok(out);
     }
+    let format = if format == "raw" { rows::VERBOSE_RAW } else { format };
+    if preprocess(format, "").1 == "{{json .}}" {
+        return Ok(v.json());
+    }
+    Format::parse_rows(format, "")?.execute(&v.value())
 }
 
 /// The `-v` tables.
 pub fn verbose(df: &Value, now: i64) -> String {
-    let mut out = String::from("Images space usage:\n\n");
-    let mut t = String::from("REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS\n");
-    for i in arr(df, "Images") {
-        let (repo, tag) = repo_tag(i);
-        let (size, shared) = (int(i, "Size"), int(i, "SharedSize"));
-        t.push_str(&format!(
-            "{repo}\t{tag}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-            short_id(text(i, "Id")),
-            since(int(i, "Created"), now),
-            human_size_prec(size as f64, 3),
-            human_size(shared as f64),
-            human_size((size - shared) as f64),
-            int(i, "Containers")
-        ));
-    }
-    out.push_str(&align(&t));
-    out.push_str("\nContainers space usage:\n\n");
-    let mut t = String::from("CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n");
-    for c in arr(df, "Containers") {
-        let image = text(c, "Image");
-        let image = if image.starts_with("sha256:") { short_id(image) } else { image.to_string() };
-        let volumes = arr(c, "Mounts").iter().filter(|m| text(m, "Driver") == "local").count();
-        let names: Vec<&str> =
-            arr(c, "Names").iter().filter_map(|n| n.as_str()).map(|n| n.trim_start_matches('/')).collect();
-        t.push_str(&format!(
-            "{}\t{image}\t{:?}\t{volumes}\t{}\t{}\t{}\t{}\n",
-            short_id(text(c, "Id")),
-            ellipsis(text(c, "Command"), 20),
-            human_size(int(c, "SizeRw") as f64),
-            since(int(c, "Created"), now),
-            text(c, "Status"),
-            names.join(",")
-        ));
-    }
-    out.push_str(&align(&t));
-    out.push_str("\nLocal Volumes space usage:\n\n");
-    let mut t = String::from("VOLUME NAME\tLINKS\tSIZE\n");
-    for v in arr(df, "Volumes") {
-        let usage = v.get("UsageData").cloned().unwrap_or_default();
-        t.push_str(&format!(
-            "{}\t{}\t{}\n",
-            text(v, "Name"),
-            int(&usage, "RefCount"),
-            human_size(int(&usage, "Size") as f64)
-        ));
-    }
-    out.push_str(&align(&t));
-    let cache = arr(df, "BuildCache");
-    let total: i64 = cache.iter().map(|c| int(c, "Size")).sum();
-    out.push_str(&format!("\nBuild cache usage: {}\n\n", human_size(total as f64)));
-    let mut t = String::from("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n");
-    for c in cache {
-        let time = |k: &str| {
-            chrono::DateTime::parse_from_rfc3339(text(c, k)).map(|d| since(d.timestamp(), now)).unwrap_or_default()
-        };
-        t.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-            short_id(text(c, "ID")),
-            text(c, "Type"),
-            human_size(int(c, "Size") as f64),
-            time("CreatedAt"),
-            time("LastUsedAt"),
-            int(c, "UsageCount"),
-            c.get("Shared").and_then(|b| b.as_bool()).unwrap_or(false)
-        ));
-    }
-    out.push_str(&align(&t));
-    out
+    // The default tables always parse and render.
+    verbose_with(df, "table", now).unwrap_or_default()
 }
 
 pub async fn run(c: &Client, a: Args) -> CmdResult {
     let df = c.get_json("/system/df").await?;
-    if a.verbose {
-        print!("{}", verbose(&df, now_unix()));
-    } else {
-        print!("{}", summary(&df));
-    }
+    let format = a.format.unwrap_or_default();
+    let out = if a.verbose { verbose_with(&df, &format, now_unix())? } else { summary_with(&df, &format)? };
+    print!("{out}");
     Ok(0)
 }
 

@@ -1,6 +1,7 @@
 //! `berth version`, `berth info`, and the type-agnostic `berth inspect`.
 
 pub mod df;
+pub mod df_rows;
 pub mod events;
 pub mod info;
 pub mod inspect;
