@@ -22,6 +22,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod images;
 pub mod networks;
+mod prune_filters;
 pub mod system;
 pub mod userns;
 pub mod volumes;

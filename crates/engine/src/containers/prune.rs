@@ -1,70 +1,36 @@
 //! `POST /containers/prune` (ContainerPrune): removes every stopped container (created, exited
 //! or dead) that matches the `until`, `label` and `label!` filters, as dockerd does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use berth_api_types::query::system::ContainerPruneReport;
 use berth_api_types::Filters;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::record::Record;
 use super::state::Status;
-use crate::images::prune::parse_timestamp;
-use crate::{Engine, Error, Result};
+use crate::prune_filters::PruneFilters;
+use crate::{Engine, Result};
 
 const ACCEPTED: &[&str] = &["label", "label!", "until"];
 
-/// What a prune request's filters select.
-#[derive(Debug, Clone, PartialEq)]
-struct PruneFilters {
-    /// Only containers created before this unix time.
-    until: Option<i64>,
-    labels: Vec<String>,
-    not_labels: Vec<String>,
-}
-
-impl PruneFilters {
-    fn parse(f: &Filters, now: DateTime<Utc>) -> Result<PruneFilters> {
-        if let Err(e) = f.validate(ACCEPTED) {
-            return Err(Error::InvalidArgument(match e {
-                berth_api_types::filters::FilterError::UnknownKey(k) => format!("Invalid filter '{k}'"),
-                other => other.to_string(),
-            }));
-        }
-        let until = match f.get("until") {
-            [] => None,
-            [v] => Some(parse_timestamp(v, now)?),
-            _ => return Err(Error::InvalidArgument("more than one until filter specified".into())),
-        };
-        Ok(PruneFilters { until, labels: f.get("label").to_vec(), not_labels: f.get("label!").to_vec() })
-    }
-
-    /// Whether a container in `status` with record `r` is pruned.
-    fn selects(&self, status: Status, r: &Record) -> bool {
-        if !matches!(status, Status::Created | Status::Exited | Status::Dead) {
-            return false;
-        }
-        if self.until.is_some_and(|u| r.created.timestamp() > u) {
-            return false;
-        }
-        let labels: HashMap<&str, &str> = r.config.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let has = |f: &String| match f.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|have| *have == v),
-            None => labels.contains_key(f.as_str()),
-        };
-        self.labels.iter().all(has) && !self.not_labels.iter().any(has)
-    }
+/// Whether prune `f` selects a container in `status` with record `r`: stopped (created, exited
+/// or dead), created before `until`, labels as dockerd matches them.
+fn selects(f: &PruneFilters, status: Status, r: &Record) -> bool {
+    matches!(status, Status::Created | Status::Exited | Status::Dead)
+        && f.until.is_none_or(|u| r.created.timestamp() <= u)
+        && f.matches_labels(|k| r.config.labels.get(k).map(String::as_str))
 }
 
 impl Engine {
     /// Removes the stopped containers the filters select; answers their ids and the bytes their
     /// writable layers held, and emits a `container prune` event with `reclaimed`.
     pub async fn container_prune(&self, filters: &Filters) -> Result<ContainerPruneReport> {
-        let f = PruneFilters::parse(filters, Utc::now())?;
+        let f = PruneFilters::parse(filters, ACCEPTED, Utc::now())?;
         let mut deleted = Vec::new();
         let mut reclaimed = 0u64;
         for c in self.containers.all() {
-            if !f.selects(c.status(), &c.record()) {
+            if !selects(&f, c.status(), &c.record()) {
                 continue;
             }
             let size = self.images.rootfs_sizes(&c.id).map(|(rw, _)| rw).unwrap_or(0);
@@ -99,29 +65,29 @@ mod tests {
         let mut r = super::super::record::sample(&"a".repeat(64), "p");
         r.config.labels.insert("keep".into(), "yes".into());
         r.created = now - chrono::Duration::hours(2);
-        let none = PruneFilters::parse(&Filters::default(), now).unwrap();
-        assert!(none.selects(Status::Exited, &r));
-        assert!(none.selects(Status::Created, &r));
-        assert!(!none.selects(Status::Running, &r));
-        assert!(!none.selects(Status::Restarting, &r));
-        let keep = PruneFilters::parse(&filters(r#"{"label!":["keep"]}"#), now).unwrap();
-        assert!(!keep.selects(Status::Exited, &r));
-        let keep_no = PruneFilters::parse(&filters(r#"{"label!":["keep=no"]}"#), now).unwrap();
-        assert!(keep_no.selects(Status::Exited, &r));
-        let label = PruneFilters::parse(&filters(r#"{"label":["keep=yes"]}"#), now).unwrap();
-        assert!(label.selects(Status::Exited, &r));
-        let old = PruneFilters::parse(&filters(r#"{"until":["1h"]}"#), now).unwrap();
-        assert!(old.selects(Status::Exited, &r));
-        let older = PruneFilters::parse(&filters(r#"{"until":["3h"]}"#), now).unwrap();
-        assert!(!older.selects(Status::Exited, &r));
+        let none = PruneFilters::parse(&Filters::default(), ACCEPTED, now).unwrap();
+        assert!(selects(&none, Status::Exited, &r));
+        assert!(selects(&none, Status::Created, &r));
+        assert!(!selects(&none, Status::Running, &r));
+        assert!(!selects(&none, Status::Restarting, &r));
+        let keep = PruneFilters::parse(&filters(r#"{"label!":["keep"]}"#), ACCEPTED, now).unwrap();
+        assert!(!selects(&keep, Status::Exited, &r));
+        let keep_no = PruneFilters::parse(&filters(r#"{"label!":["keep=no"]}"#), ACCEPTED, now).unwrap();
+        assert!(selects(&keep_no, Status::Exited, &r));
+        let label = PruneFilters::parse(&filters(r#"{"label":["keep=yes"]}"#), ACCEPTED, now).unwrap();
+        assert!(selects(&label, Status::Exited, &r));
+        let old = PruneFilters::parse(&filters(r#"{"until":["1h"]}"#), ACCEPTED, now).unwrap();
+        assert!(selects(&old, Status::Exited, &r));
+        let older = PruneFilters::parse(&filters(r#"{"until":["3h"]}"#), ACCEPTED, now).unwrap();
+        assert!(!selects(&older, Status::Exited, &r));
     }
 
     #[test]
     fn rejects_bad_filters_like_dockerd() {
         let now = Utc::now();
-        let e = PruneFilters::parse(&filters(r#"{"bogus":["x"]}"#), now).unwrap_err();
+        let e = PruneFilters::parse(&filters(r#"{"bogus":["x"]}"#), ACCEPTED, now).unwrap_err();
         assert_eq!(e.to_string(), "Invalid filter 'bogus'");
-        let e = PruneFilters::parse(&filters(r#"{"until":["garbage"]}"#), now).unwrap_err();
+        let e = PruneFilters::parse(&filters(r#"{"until":["garbage"]}"#), ACCEPTED, now).unwrap_err();
         assert_eq!(e.to_string(), "failed to parse value as time or duration: \"garbage\"");
     }
 }

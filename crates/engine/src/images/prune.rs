@@ -10,28 +10,23 @@ use berth_api_types::Filters;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::store_err;
+use crate::prune_filters::PruneFilters;
 use crate::{Engine, Error, Result};
 
 const ACCEPTED: &[&str] = &["dangling", "label", "label!", "until"];
 
 /// What the filters of a prune ask for.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PruneFilters {
+struct ImagePruneFilters {
     /// Only untagged images (the default).
-    pub dangling_only: bool,
-    /// Only images created before this unix time.
-    pub until: Option<i64>,
-    pub labels: Filters,
+    dangling_only: bool,
+    /// `until`, `label`, `label!`.
+    common: PruneFilters,
 }
 
-impl PruneFilters {
-    pub fn parse(f: &Filters, now: DateTime<Utc>) -> Result<PruneFilters> {
-        if let Err(e) = f.validate(ACCEPTED) {
-            return Err(Error::InvalidArgument(match e {
-                berth_api_types::filters::FilterError::UnknownKey(k) => format!("Invalid filter '{k}'"),
-                other => other.to_string(),
-            }));
-        }
+impl ImagePruneFilters {
+    fn parse(f: &Filters, now: DateTime<Utc>) -> Result<ImagePruneFilters> {
+        let common = PruneFilters::parse(f, ACCEPTED, now)?;
         let dangling_only = match f.get("dangling") {
             [] => true,
             [v] => match v.to_ascii_lowercase().as_str() {
@@ -41,26 +36,7 @@ impl PruneFilters {
             },
             [v, ..] => return Err(Error::InvalidArgument(format!("Invalid filter 'dangling=[{v}]'"))),
         };
-        let until = match f.get("until") {
-            [] => None,
-            [v] => Some(parse_timestamp(v, now)?),
-            _ => return Err(Error::InvalidArgument("more than one until filter specified".into())),
-        };
-        let mut labels = Filters::default();
-        for key in ["label", "label!"] {
-            for v in f.get(key) {
-                labels.insert(key, v.clone());
-            }
-        }
-        Ok(PruneFilters { dangling_only, until, labels })
-    }
-
-    fn matches_labels(&self, labels: &HashMap<String, String>) -> bool {
-        let has = |f: &str| match f.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
-            None => labels.contains_key(f),
-        };
-        self.labels.get("label").iter().all(|f| has(f)) && !self.labels.get("label!").iter().any(|f| has(f))
+        Ok(ImagePruneFilters { dangling_only, common })
     }
 }
 
@@ -89,7 +65,7 @@ pub(crate) fn parse_timestamp(v: &str, now: DateTime<Utc>) -> Result<i64> {
 
 impl Engine {
     pub async fn image_prune(&self, filters: &Filters) -> Result<ImagePruneReport> {
-        let f = PruneFilters::parse(filters, Utc::now())?;
+        let f = ImagePruneFilters::parse(filters, Utc::now())?;
         let inner = self.images.inner.clone();
         let sizes: HashMap<String, u64> = inner
             .meta
@@ -112,12 +88,11 @@ impl Engine {
                 continue;
             }
             let config = inner.config(&rec.id)?.1;
-            if f.until.is_some_and(|u| config.created_time().timestamp() >= u) {
+            if f.common.until.is_some_and(|u| config.created_time().timestamp() >= u) {
                 continue;
             }
-            let labels: HashMap<String, String> =
-                config.config.labels.clone().unwrap_or_default().into_iter().collect();
-            if !f.matches_labels(&labels) {
+            let labels = config.config.labels.as_ref();
+            if !f.common.matches_labels(|k| labels.and_then(|l| l.get(k)).map(String::as_str)) {
                 continue;
             }
             // By reference for tagged images (each tag untagged, the last one deletes), by id
@@ -168,17 +143,21 @@ mod tests {
     #[test]
     fn prune_filters_parse_and_match() {
         let now = Utc::now();
-        let f = PruneFilters::parse(&Filters::default(), now).unwrap();
-        assert!(f.dangling_only && f.until.is_none());
-        let f = PruneFilters::parse(&filters(r#"{"dangling":["false"],"label":["a=b"],"label!":["c"]}"#), now).unwrap();
+        let f = ImagePruneFilters::parse(&Filters::default(), now).unwrap();
+        assert!(f.dangling_only && f.common.until.is_none());
+        let f = ImagePruneFilters::parse(&filters(r#"{"dangling":["false"],"label":["a=b"],"label!":["c"]}"#), now)
+            .unwrap();
         assert!(!f.dangling_only);
-        let labels = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        assert!(f.matches_labels(&labels(&[("a", "b")])));
-        assert!(!f.matches_labels(&labels(&[("a", "b"), ("c", "1")])));
-        assert!(!f.matches_labels(&labels(&[("a", "x")])));
-        let err = PruneFilters::parse(&filters(r#"{"bogus":["x"]}"#), now).unwrap_err();
+        let matches = |kv: &[(&str, &str)]| {
+            let labels: HashMap<String, String> = kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            f.common.matches_labels(|k| labels.get(k).map(String::as_str))
+        };
+        assert!(matches(&[("a", "b")]));
+        assert!(!matches(&[("a", "b"), ("c", "1")]));
+        assert!(!matches(&[("a", "x")]));
+        let err = ImagePruneFilters::parse(&filters(r#"{"bogus":["x"]}"#), now).unwrap_err();
         assert_eq!(err.to_string(), "Invalid filter 'bogus'");
-        assert!(PruneFilters::parse(&filters(r#"{"dangling":["maybe"]}"#), now).is_err());
-        assert!(PruneFilters::parse(&filters(r#"{"until":["soon"]}"#), now).is_err());
+        assert!(ImagePruneFilters::parse(&filters(r#"{"dangling":["maybe"]}"#), now).is_err());
+        assert!(ImagePruneFilters::parse(&filters(r#"{"until":["soon"]}"#), now).is_err());
     }
 }

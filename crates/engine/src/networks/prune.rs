@@ -3,59 +3,27 @@
 
 use berth_api_types::models::NetworkPruneResponse;
 use berth_api_types::Filters;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use super::list::labels_match;
 use super::registry::NetworkRecord;
-use crate::images::prune::parse_timestamp;
-use crate::{Engine, Error, Result};
+use crate::prune_filters::PruneFilters;
+use crate::{Engine, Result};
 
 const ACCEPTED: &[&str] = &["label", "label!", "until"];
 
-/// What a prune request's filters select.
-#[derive(Debug, Clone, PartialEq)]
-struct PruneFilters {
-    /// Only networks created before this unix time.
-    until: Option<i64>,
-    labels: Vec<String>,
-    not_labels: Vec<String>,
-}
-
-impl PruneFilters {
-    fn parse(f: &Filters, now: DateTime<Utc>) -> Result<PruneFilters> {
-        if let Err(e) = f.validate(ACCEPTED) {
-            return Err(Error::InvalidArgument(match e {
-                berth_api_types::filters::FilterError::UnknownKey(k) => format!("Invalid filter '{k}'"),
-                other => other.to_string(),
-            }));
-        }
-        let until = match f.get("until") {
-            [] => None,
-            [v] => Some(parse_timestamp(v, now)?),
-            _ => return Err(Error::InvalidArgument("more than one until filter specified".into())),
-        };
-        Ok(PruneFilters { until, labels: f.get("label").to_vec(), not_labels: f.get("label!").to_vec() })
-    }
-
-    /// dockerd's `matchLabels`: every `label` matches, and not every `label!` does (a network
-    /// is kept only when all the `label!` filters match it).
-    fn selects(&self, n: &NetworkRecord) -> bool {
-        if self.until.is_some_and(|u| n.created.timestamp() > u) {
-            return false;
-        }
-        labels_match(&n.labels, &self.labels)
-            && (self.not_labels.is_empty() || !labels_match(&n.labels, &self.not_labels))
-    }
+/// Whether prune `f` selects network `n` (created before `until`, labels as dockerd matches).
+fn selects(f: &PruneFilters, n: &NetworkRecord) -> bool {
+    f.until.is_none_or(|u| n.created.timestamp() <= u) && f.matches_labels(|k| n.labels.get(k).map(String::as_str))
 }
 
 impl Engine {
     /// Removes the unused user-defined networks the filters select; answers their names.
     pub async fn network_prune(&self, filters: &Filters) -> Result<NetworkPruneResponse> {
-        let f = PruneFilters::parse(filters, Utc::now())?;
+        let f = PruneFilters::parse(filters, ACCEPTED, Utc::now())?;
         let reg = self.networks.snapshot();
         let mut deleted = Vec::new();
         for n in reg.networks.values() {
-            if n.is_predefined() || !reg.containers_on(&n.id).is_empty() || !f.selects(n) {
+            if n.is_predefined() || !reg.containers_on(&n.id).is_empty() || !selects(&f, n) {
                 continue;
             }
             if self.network_delete(&n.id).await.is_ok() {
@@ -68,6 +36,8 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
     use super::*;
 
     fn filters(json: &str) -> Filters {
@@ -94,29 +64,29 @@ mod tests {
     #[test]
     fn filters_parse_like_dockerd() {
         let now = Utc::now();
-        let err = |json: &str| PruneFilters::parse(&filters(json), now).unwrap_err().to_string();
+        let err = |json: &str| PruneFilters::parse(&filters(json), ACCEPTED, now).unwrap_err().to_string();
         assert_eq!(err(r#"{"bogus":["x"]}"#), "Invalid filter 'bogus'");
         assert_eq!(err(r#"{"until":["soon"]}"#), r#"failed to parse value as time or duration: "soon""#);
         assert_eq!(err(r#"{"until":["1h","2h"]}"#), "more than one until filter specified");
-        let f = PruneFilters::parse(&filters(r#"{"until":["1h"]}"#), now).unwrap();
+        let f = PruneFilters::parse(&filters(r#"{"until":["1h"]}"#), ACCEPTED, now).unwrap();
         assert_eq!(f.until, Some(now.timestamp() - 3600));
     }
 
     #[test]
     fn until_and_labels_select() {
         let now = Utc::now();
-        let f = |json: &str| PruneFilters::parse(&filters(json), now).unwrap();
+        let f = |json: &str| PruneFilters::parse(&filters(json), ACCEPTED, now).unwrap();
         let old = network(now.timestamp() - 7200, &[("env", "test"), ("keep", "")]);
         let new = network(now.timestamp() - 60, &[("env", "prod")]);
-        assert!(f(r#"{"until":["1h"]}"#).selects(&old));
-        assert!(!f(r#"{"until":["1h"]}"#).selects(&new));
-        assert!(f(r#"{"label":["env=test"]}"#).selects(&old));
-        assert!(!f(r#"{"label":["env=test"]}"#).selects(&new));
-        assert!(!f(r#"{"label!":["keep"]}"#).selects(&old));
-        assert!(f(r#"{"label!":["keep"]}"#).selects(&new));
+        assert!(selects(&f(r#"{"until":["1h"]}"#), &old));
+        assert!(!selects(&f(r#"{"until":["1h"]}"#), &new));
+        assert!(selects(&f(r#"{"label":["env=test"]}"#), &old));
+        assert!(!selects(&f(r#"{"label":["env=test"]}"#), &new));
+        assert!(!selects(&f(r#"{"label!":["keep"]}"#), &old));
+        assert!(selects(&f(r#"{"label!":["keep"]}"#), &new));
         // Kept only when every label! filter matches, as dockerd's MatchKVList.
-        assert!(!f(r#"{"label!":["keep","env=test"]}"#).selects(&old));
-        assert!(f(r#"{"label!":["keep","env=prod"]}"#).selects(&old));
-        assert!(f(r#"{}"#).selects(&new));
+        assert!(!selects(&f(r#"{"label!":["keep","env=test"]}"#), &old));
+        assert!(selects(&f(r#"{"label!":["keep","env=prod"]}"#), &old));
+        assert!(selects(&f(r#"{}"#), &new));
     }
 }
