@@ -25,7 +25,7 @@ fn host_tree(dir: &Path) -> std::path::PathBuf {
     src
 }
 
-fn tar_list(tar: &[u8]) -> Vec<(String, u32, u64, u64, u64)> {
+pub(crate) fn tar_list(tar: &[u8]) -> Vec<(String, u32, u64, u64, u64)> {
     let mut a = tar::Archive::new(tar);
     a.entries()
         .unwrap()

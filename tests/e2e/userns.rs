@@ -106,15 +106,7 @@ fn words(s: &str) -> String {
 
 /// Owners (uid, gid) of the entries of a tar archive, by path.
 fn tar_owners(tar: &[u8]) -> Vec<(String, u64, u64)> {
-    let mut a = tar::Archive::new(tar);
-    a.entries()
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let h = e.header();
-            (e.path().unwrap().to_string_lossy().into_owned(), h.uid().unwrap(), h.gid().unwrap())
-        })
-        .collect()
+    crate::archive::tar_list(tar).into_iter().map(|(name, _mode, uid, gid, _mtime)| (name, uid, gid)).collect()
 }
 
 #[test]
