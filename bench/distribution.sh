@@ -5,9 +5,10 @@
 # (distribution 2.x), each started fresh for every measurement, so the registries are compared
 # for the same client too. Needs root, docker.io (dockerd), docker-registry and a release build.
 #
-#   bench/distribution.sh [SIZE_MB]      (default 200)
+#   bench/distribution.sh [SIZE_MB] [ROUNDS]      (defaults 200 and 2)
 source "$(dirname "$0")/lib.sh"
 size_mb=${1:-200}
+rounds=${2:-2}
 command -v docker-registry >/dev/null || { echo "needs docker-registry (apt-get install docker-registry)" >&2; exit 1; }
 bench_start
 
@@ -44,7 +45,7 @@ start_registry() {
 stop_registry() { kill "$reg_pid"; while kill -0 "$reg_pid" 2>/dev/null; do sleep 0.05; done; }
 
 now() { date +%s.%N; }
-mbps() { awk -v mb="$size_mb" -v s="$1" 'BEGIN { printf "%.1f", mb / s }'; }
+mbps() { awk -v mb="$size_mb" -v s="$1" -v n="${2:-1}" 'BEGIN { printf "%.1f", mb * n / s }'; }
 
 # transfer SOCKET REGISTRY-KIND → "push_seconds pull_seconds"
 transfer() {
@@ -82,23 +83,29 @@ saveload() {
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN { printf "%.3f %.3f\n", b - a, d - c }'
 }
 
+# Each pairing ROUNDS times, the two registries in alternating order (whichever runs first
+# after the previous step pays for leftover writeback and cold caches), seconds summed.
 declare -A push pull
 for client in berthd dockerd; do
   sock=$berth_sock; [ "$client" = dockerd ] && sock=$ref_sock
-  for kind in berth distribution; do
-    read -r p q < <(transfer "$sock" "$kind")
-    push[$client.$kind]=$p; pull[$client.$kind]=$q
+  for r in $(seq 1 "$rounds"); do
+    order="berth distribution"; [ $((r % 2)) = 0 ] && order="distribution berth"
+    for kind in $order; do
+      read -r p q < <(transfer "$sock" "$kind")
+      push[$client.$kind]=$(awk -v a="${push[$client.$kind]:-0}" -v b="$p" 'BEGIN { print a + b }')
+      pull[$client.$kind]=$(awk -v a="${pull[$client.$kind]:-0}" -v b="$q" 'BEGIN { print a + b }')
+    done
   done
 done
 read -r berth_save berth_load < <(saveload "$berth_sock")
 read -r ref_save ref_load < <(saveload "$ref_sock")
 
-printf 'image: one layer of %d MB random bytes\n\n' "$size_mb"
+printf 'image: one layer of %d MB random bytes; push/pull: mean of %d rounds per pairing\n\n' "$size_mb" "$rounds"
 printf '%-8s %-22s %10s %10s\n' client registry "push MB/s" "pull MB/s"
 for client in berthd dockerd; do
   for kind in berth distribution; do
     name="berth registry serve"; [ "$kind" = distribution ] && name="docker-registry 2.x"
-    printf '%-8s %-22s %10s %10s\n' "$client" "$name" "$(mbps "${push[$client.$kind]}")" "$(mbps "${pull[$client.$kind]}")"
+    printf '%-8s %-22s %10s %10s\n' "$client" "$name" "$(mbps "${push[$client.$kind]}" "$rounds")" "$(mbps "${pull[$client.$kind]}" "$rounds")"
   done
 done
 printf '\n%-8s %10s %10s\n' client "save MB/s" "load MB/s"

@@ -32,6 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use axum::serve::ListenerExt;
 use axum::Router;
 
 pub use auth::Htpasswd;
@@ -122,7 +123,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     tracing::info!(addr = %config.addr, root = %config.root.display(), tls = tls.is_some(), "registry listening");
     match tls {
         Some(tls) => tls::serve(listener, app, tls).await.map_err(ServeError::Serve),
-        None => axum::serve(listener, app).await.map_err(ServeError::Serve),
+        None => {
+            // Small responses go out at once, as Go's servers (docker-registry) do by default.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::trace!(error = %e, "TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, app).await.map_err(ServeError::Serve)
+        }
     }
 }
 

@@ -44,6 +44,9 @@ pub async fn serve(listener: TcpListener, app: Router, config: ServerConfig) -> 
                 continue;
             }
         };
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::trace!(error = %e, "TCP_NODELAY");
+        }
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
             let tls = match acceptor.accept(tcp).await {

@@ -1,10 +1,12 @@
 //! Receiving a blob upload and committing it. Request bodies are written to `uploads/<uuid>` on
-//! a blocking thread that hashes the bytes as it writes them and starts their writeback every
-//! [`WRITEBACK`] bytes (`sync_file_range`), so the closing `PUT ?digest=` neither re-reads the
-//! upload nor waits for the whole file to reach the disk: it checks the digest kept in memory,
-//! fsyncs (only the tail is left to write) and renames the file into the content store. A crash
-//! leaves either no blob or a complete, verified one. When the hash state is missing (the server
-//! restarted between requests), the commit re-hashes the file instead.
+//! a blocking thread that hashes the bytes as it writes them; a second thread starts their
+//! writeback every [`WRITEBACK`] bytes (`sync_file_range`, which blocks while the disk queue is
+//! congested: on its own thread it never stalls the writer, the socket or the client). So the
+//! closing `PUT ?digest=` neither re-reads the upload nor waits for the whole file to reach the
+//! disk: it checks the digest kept in memory, fsyncs (only the tail is left to write) and renames
+//! the file into the content store. A crash leaves either no blob or a complete, verified one.
+//! When the hash state is missing (the server restarted between requests), the commit re-hashes
+//! the file instead.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -70,6 +72,40 @@ fn unknown_upload(e: io::Error) -> RegistryError {
     }
 }
 
+/// Starts the writeback of a file's ranges on a thread of its own. The writer only reports how
+/// far it has written; the flusher catches up with the latest offset (skipping the ones it
+/// missed while blocked), so it never builds a backlog and a slow disk queue never reaches the
+/// writer. It ends when the writer drops it; what it did not start, the commit's fsync writes.
+struct Flusher(Option<std::sync::mpsc::Sender<u64>>);
+
+impl Flusher {
+    fn start(file: &File, from: u64) -> Flusher {
+        // Without a second descriptor there is no early writeback: the fsync does it all.
+        let Ok(file) = file.try_clone() else { return Flusher(None) };
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
+        tokio::task::spawn_blocking(move || {
+            let mut flushed = from;
+            while let Ok(mut end) = rx.recv() {
+                while let Ok(later) = rx.try_recv() {
+                    end = later;
+                }
+                if end > flushed {
+                    start_writeback(&file, flushed, end - flushed);
+                    flushed = end;
+                }
+            }
+        });
+        Flusher(Some(tx))
+    }
+
+    /// The file is written up to `end`.
+    fn written(&self, end: u64) {
+        if let Some(tx) = &self.0 {
+            let _ = tx.send(end);
+        }
+    }
+}
+
 /// Writes the pieces from `rx` at the end of `file`, hashing them into `partial` (when the
 /// upload's hash is known).
 fn write_pieces(
@@ -81,6 +117,7 @@ fn write_pieces(
         Ok(m) => m.len(),
         Err(e) => return (None, Err(e)),
     };
+    let flusher = Flusher::start(&file, end);
     let mut flushed = end;
     while let Some(piece) = rx.blocking_recv() {
         if let Err(e) = file.write_all(&piece) {
@@ -93,9 +130,13 @@ fn write_pieces(
         }
         end += piece.len() as u64;
         if end - flushed >= WRITEBACK {
-            start_writeback(&file, flushed, end - flushed);
+            flusher.written(end);
             flushed = end;
         }
+    }
+    // The tail too: its writeback overlaps the client's next request (the `PUT ?digest=`).
+    if end > flushed {
+        flusher.written(end);
     }
     (partial, Ok(end))
 }
