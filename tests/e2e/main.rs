@@ -31,6 +31,7 @@ mod registry;
 mod registry_auth;
 mod registry_mirror;
 mod registry_peers;
+mod restart_race;
 mod security;
 mod signals;
 mod start_failure;

@@ -44,9 +44,18 @@ impl Engine {
                 )));
             }
             if let Some(shim) = c.shim() {
-                shim.signal(signal::SIGKILL).await.map_err(|e| {
-                    Error::Internal(format!("Could not kill running container {}, cannot remove - {e}", c.id))
-                })?;
+                match shim.signal(signal::SIGKILL).await {
+                    Ok(()) => {}
+                    // It exited meanwhile (its shim is exiting or gone): the monitor records
+                    // the exit, which the wait below sees.
+                    Err(e) if e.is_gone() => tracing::debug!(id = %c.id, error = %e, "rm -f: already exited"),
+                    Err(e) => {
+                        return Err(Error::Internal(format!(
+                            "Could not kill running container {}, cannot remove - {e}",
+                            c.id
+                        )))
+                    }
+                }
                 self.emit_container(&c.record(), "kill", &[("signal", signal::SIGKILL.to_string())]);
             }
             if c.wait_until(|s| s.status != Status::Running, Some(Duration::from_secs(30))).await.is_none() {

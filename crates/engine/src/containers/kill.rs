@@ -37,7 +37,13 @@ impl Engine {
                 Ok(())
             })?;
         }
-        shim.signal(sig).await.map_err(|e| Error::Internal(format!("Cannot kill container: {key}: {e}")))?;
+        match shim.signal(sig).await {
+            Ok(()) => {}
+            // As dockerd: a process that exited meanwhile is not an error; its exit is recorded
+            // by the monitor.
+            Err(e) if e.is_gone() => tracing::debug!(id = %c.id, error = %e, "kill: already exited"),
+            Err(e) => return Err(Error::Internal(format!("Cannot kill container: {key}: {e}"))),
+        }
         self.emit_container(&c.record(), "kill", &[("signal", sig.to_string())]);
         if sig == signal::SIGKILL {
             c.wait_until(|s| s.status != Status::Running, Some(Duration::from_secs(30))).await;

@@ -1,20 +1,39 @@
-//! Following running containers: a task per running container awaits its shim's exit report,
-//! records it, cleans up, and honours AutoRemove. [`restore`] reconnects after a daemon start.
+//! Following running containers: a task per running container follows its shim's events (exec
+//! exits, then the container's exit), records the exit, cleans up, and honours AutoRemove.
+//! [`restore`] reconnects after a daemon start.
 
 use std::sync::Arc;
 
-use berth_runtime::shim::client::ShimClient;
-use berth_runtime::shim::protocol::ExitStatus;
+use berth_runtime::shim::client::{ShimClient, ShimError};
+use berth_runtime::shim::protocol::{ExitStatus, Response};
 use chrono::{DateTime, Utc};
 
 use super::state::Status;
 use super::Container;
 use crate::{Engine, Error, Result};
 
-/// Spawns the task that waits for `c`'s exit through `shim`.
+/// Follows the shim's events until the container's exit: exec exits are recorded as they come.
+async fn follow(engine: &Engine, shim: &ShimClient) -> Result<ExitStatus, ShimError> {
+    let mut events = match shim.subscribe().await {
+        Ok(events) => events,
+        // A shim of an earlier build (live restore after an upgrade) only answers Wait.
+        Err(ShimError::Remote(m)) if m.starts_with("bad request") => return shim.wait().await,
+        Err(e) => return Err(e),
+    };
+    loop {
+        match events.next().await? {
+            Response::ExecExited { exec_id, exit } => engine.exec_exited(&exec_id, exit.code),
+            Response::Exited(exit) => return Ok(exit),
+            Response::Error { message } => return Err(ShimError::Remote(message)),
+            other => return Err(ShimError::Protocol(format!("unexpected event {other:?}"))),
+        }
+    }
+}
+
+/// Spawns the task that follows `c` through `shim` until it exits.
 pub(crate) fn spawn(engine: Arc<Engine>, c: Arc<Container>, shim: ShimClient) {
     tokio::spawn(async move {
-        let exit = match shim.wait().await {
+        let exit = match follow(&engine, &shim).await {
             Ok(exit) => exit,
             Err(e) => {
                 tracing::warn!(id = %c.id, error = %e, "lost the shim; reading its exit file");

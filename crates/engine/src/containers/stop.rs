@@ -63,9 +63,12 @@ impl Engine {
             self.emit_container(&c.record(), "stop", &[]);
             return Ok(());
         }
-        shim.signal(signal::SIGKILL)
-            .await
-            .map_err(|e| Error::Internal(format!("Cannot stop container: {}: {e}", c.id)))?;
+        match shim.signal(signal::SIGKILL).await {
+            Ok(()) => {}
+            // Exited meanwhile: the monitor records it, which the wait below sees.
+            Err(e) if e.is_gone() => tracing::debug!(id = %c.id, error = %e, "stop: already exited"),
+            Err(e) => return Err(Error::Internal(format!("Cannot stop container: {}: {e}", c.id))),
+        }
         self.emit_container(&record, "kill", &[("signal", signal::SIGKILL.to_string())]);
         match c.wait_until(stopped, Some(Duration::from_secs(60))).await {
             Some(_) => {

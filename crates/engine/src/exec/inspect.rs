@@ -6,7 +6,20 @@ use super::{Exec, ExecRunState, ExecStatus};
 use crate::{Engine, Result};
 
 impl Engine {
-    /// The exec's state; while it runs, its shim is asked whether it has exited.
+    /// The exit of an exec'd process, pushed by its shim (the container's monitor follows
+    /// the shim's events): recorded here, so the shim can forget it.
+    pub(crate) fn exec_exited(&self, exec_id: &str, code: i32) {
+        // Unknown: a healthcheck probe already done, or an exec of before a daemon restart.
+        let Some(e) = self.execs.get_exact(exec_id) else { return };
+        if e.finish(i64::from(code)) {
+            if let Ok(c) = self.containers.get(&e.container_id) {
+                let attrs = [("execID", e.id.clone()), ("exitCode", code.to_string())];
+                self.emit_container(&c.record(), "exec_die", &attrs);
+            }
+        }
+    }
+
+    /// The exec's state; while it runs (its exit not pushed yet), its shim is asked.
     pub async fn exec_inspect(&self, id: &str) -> Result<ExecInspectResponse> {
         let e = self.execs.get(id)?;
         if e.state().status == ExecStatus::Running {
@@ -33,14 +46,7 @@ impl Engine {
         match state {
             Some(st) => {
                 if let Some(exit) = st.exit {
-                    e.set_state(|s| {
-                        s.status = ExecStatus::Exited;
-                        s.exit_code = Some(i64::from(exit.code));
-                    });
-                    if let Ok(c) = self.containers.get(&e.container_id) {
-                        let attrs = [("execID", e.id.clone()), ("exitCode", exit.code.to_string())];
-                        self.emit_container(&c.record(), "exec_die", &attrs);
-                    }
+                    self.exec_exited(&e.id, exit.code);
                 }
             }
             // The container (and so the process) is gone.

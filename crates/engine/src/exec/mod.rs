@@ -86,6 +86,18 @@ impl Exec {
     pub(crate) fn set_state(&self, f: impl FnOnce(&mut ExecRunState)) {
         f(&mut lock(&self.state));
     }
+
+    /// Records the process's exit once (pushed by the shim, or read from it): true the first
+    /// time, so `exec_die` is emitted once.
+    pub(crate) fn finish(&self, exit_code: i64) -> bool {
+        let mut st = lock(&self.state);
+        if st.status == ExecStatus::Exited {
+            return false;
+        }
+        st.status = ExecStatus::Exited;
+        st.exit_code = Some(exit_code);
+        true
+    }
 }
 
 /// Exec instances by id.
@@ -112,6 +124,11 @@ fn stamp(path: &Path) -> std::io::Result<FileStamp> {
 impl Execs {
     pub(crate) fn insert(&self, e: Arc<Exec>) {
         lock(&self.by_id).insert(e.id.clone(), e);
+    }
+
+    /// By full id only (ids the shim reports).
+    pub(crate) fn get_exact(&self, id: &str) -> Option<Arc<Exec>> {
+        lock(&self.by_id).get(id).cloned()
     }
 
     /// By full id or unique prefix; dockerd's 404 otherwise.
@@ -193,6 +210,12 @@ mod tests {
         assert!(execs.get("abc2").is_err());
         assert!(execs.container_process("c1", Path::new("/nonexistent")).is_err());
         assert!(ExecStatus::Created.can_start() && !ExecStatus::Exited.can_start());
+        let e = exec("x", "c3", 0);
+        e.set_state(|s| s.status = ExecStatus::Running);
+        assert!(e.finish(3) && !e.finish(4), "recorded once");
+        assert_eq!((e.state().status, e.state().exit_code), (ExecStatus::Exited, Some(3)));
+        execs.insert(e);
+        assert!(execs.get_exact("x").is_some() && execs.get_exact("").is_none());
     }
 
     #[test]

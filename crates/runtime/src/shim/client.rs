@@ -17,13 +17,46 @@ pub enum ShimError {
     },
     #[error("shim protocol error: {0}")]
     Protocol(String),
+    /// The shim closed the connection before answering: it is exiting.
+    #[error("shim closed the connection")]
+    Closed,
+    /// The container's process has already exited (answer to a signal).
+    #[error("container {0} is not running")]
+    NotRunning(String),
     #[error("shim: {0}")]
     Remote(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
-/// A handle on a running shim, addressed by its state directory.
+impl ShimError {
+    /// Whether the error says that the container's process has exited or its shim is gone or
+    /// going (socket missing or refused, connection reset or closed before the answer): the
+    /// container is not running, which is not a failure for kill, stop or `rm -f`.
+    pub fn is_gone(&self) -> bool {
+        use std::io::ErrorKind as K;
+        let gone_io = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                K::NotFound
+                    | K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof
+            )
+        };
+        match self {
+            ShimError::Closed | ShimError::NotRunning(_) => true,
+            ShimError::Connect { source, .. } => gone_io(source),
+            ShimError::Io(e) => gone_io(e),
+            // A shim of an earlier build answers a signal after the exit with this text.
+            ShimError::Remote(m) => m.ends_with("is not running"),
+            _ => false,
+        }
+    }
+}
+
 /// Reads one response line (without its newline) and nothing after it, which belongs to the
 /// stream that follows: looks at what has arrived (`MSG_PEEK`) and takes up to the newline.
 async fn read_line(conn: &mut tokio::net::UnixStream) -> Result<Vec<u8>, ShimError> {
@@ -36,7 +69,7 @@ async fn read_line(conn: &mut tokio::net::UnixStream) -> Result<Vec<u8>, ShimErr
         conn.readable().await?;
         let peek = || nix::sys::socket::recv(fd, &mut buf, nix::sys::socket::MsgFlags::MSG_PEEK).map_err(Into::into);
         let n = match conn.try_io(tokio::io::Interest::READABLE, peek) {
-            Ok(0) => return Err(ShimError::Protocol("shim closed the connection".into())),
+            Ok(0) => return Err(ShimError::Closed),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(e) => return Err(e.into()),
@@ -53,6 +86,7 @@ async fn read_line(conn: &mut tokio::net::UnixStream) -> Result<Vec<u8>, ShimErr
     }
 }
 
+/// A handle on a running shim, addressed by its state directory.
 #[derive(Debug, Clone)]
 pub struct ShimClient {
     pub id: String,
@@ -164,8 +198,14 @@ impl ShimClient {
         self.call_ok(&Request::Start).await
     }
 
+    /// Signals the container's init; [`ShimError::NotRunning`] once it has exited (see
+    /// [`ShimError::is_gone`] for the other ways a shim that is exiting answers).
     pub async fn signal(&self, signal: i32) -> Result<(), ShimError> {
-        self.call_ok(&Request::Signal { signal }).await
+        match self.call(&Request::Signal { signal }).await?.0 {
+            Response::Ok => Ok(()),
+            Response::Exited(_) => Err(ShimError::NotRunning(self.id.clone())),
+            other => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
+        }
     }
 
     pub async fn resize(&self, height: u16, width: u16) -> Result<(), ShimError> {
@@ -184,6 +224,14 @@ impl ShimClient {
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Follows the shim's events (see [`Request::Subscribe`]).
+    pub async fn subscribe(&self) -> Result<ShimEvents, ShimError> {
+        match self.call(&Request::Subscribe).await? {
+            (Response::Ok, conn) => Ok(ShimEvents { conn }),
+            (other, _) => Err(ShimError::Protocol(format!("unexpected response {other:?}"))),
         }
     }
 
@@ -228,6 +276,21 @@ impl ShimClient {
     }
 }
 
+/// The event stream of [`ShimClient::subscribe`].
+#[derive(Debug)]
+pub struct ShimEvents {
+    conn: tokio::net::UnixStream,
+}
+
+impl ShimEvents {
+    /// The next event: [`Response::ExecExited`], or [`Response::Exited`] (the last one).
+    pub async fn next(&mut self) -> Result<Response, ShimError> {
+        let raw = read_line(&mut self.conn).await?;
+        let line = String::from_utf8_lossy(&raw);
+        serde_json::from_str(&line).map_err(|e| ShimError::Protocol(format!("{e}: {line:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +311,23 @@ mod tests {
         assert_eq!(rest, b"\x01\x00\x00\x00\x00\x00\x00\x02hi");
         let (mut ours, shim) = tokio::net::UnixStream::pair().expect("pair");
         drop(shim);
-        assert!(matches!(read_line(&mut ours).await, Err(ShimError::Protocol(_))));
+        assert!(matches!(read_line(&mut ours).await, Err(ShimError::Closed)));
+    }
+
+    #[test]
+    fn gone_shims() {
+        let io = |k: std::io::ErrorKind| std::io::Error::from(k);
+        let connect = |k| ShimError::Connect { id: "c".into(), path: PathBuf::from("/x/ctl.sock"), source: io(k) };
+        assert!(connect(std::io::ErrorKind::NotFound).is_gone());
+        assert!(connect(std::io::ErrorKind::ConnectionRefused).is_gone());
+        assert!(connect(std::io::ErrorKind::ConnectionReset).is_gone());
+        assert!(!connect(std::io::ErrorKind::PermissionDenied).is_gone());
+        assert!(ShimError::Io(io(std::io::ErrorKind::ConnectionReset)).is_gone());
+        assert!(ShimError::Io(io(std::io::ErrorKind::BrokenPipe)).is_gone());
+        assert!(!ShimError::Io(io(std::io::ErrorKind::InvalidData)).is_gone());
+        assert!(ShimError::Closed.is_gone() && ShimError::NotRunning("c".into()).is_gone());
+        assert!(ShimError::Remote("container c is not running".into()).is_gone());
+        assert!(!ShimError::Remote("invalid signal: 99".into()).is_gone());
+        assert!(!ShimError::Protocol("bad".into()).is_gone());
     }
 }

@@ -68,6 +68,10 @@ pub enum Request {
         height: u16,
         width: u16,
     },
+    /// Answered with [`Response::Ok`], then one line per event until the container has exited:
+    /// [`Response::ExecExited`] for each exec'd process that exits (and, at once, those that
+    /// exited while nobody listened), and finally [`Response::Exited`] for the container.
+    Subscribe,
 }
 
 /// What [`Request::Exec`] runs and how its stdio is wired.
@@ -92,7 +96,14 @@ pub enum Response {
     Ok,
     State(ProcessState),
     Exited(ExitStatus),
-    Error { message: String },
+    /// An exec'd process has exited (on a [`Request::Subscribe`] stream).
+    ExecExited {
+        exec_id: String,
+        exit: ExitStatus,
+    },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -106,7 +106,7 @@ pub(super) struct State {
     cgroup: Option<String>,
     clients: Vec<Client>,
     writers: Vec<tokio::task::JoinHandle<()>>,
-    waiters: Vec<oneshot::Sender<ExitStatus>>,
+    pub(super) waiters: Vec<oneshot::Sender<ExitStatus>>,
     stdin: Option<Fd>,
     pty: Option<Fd>,
     log: Option<JsonLogWriter>,
@@ -473,7 +473,11 @@ async fn handle(state: Shared, conn: UnixStream) {
             super::server_exec::exec(state, req, reader, w).await;
             return;
         }
-        Request::ExecState { exec_id } => state.borrow().execs.state(&exec_id),
+        Request::ExecState { exec_id } => state.borrow_mut().execs.state(&exec_id),
+        Request::Subscribe => {
+            super::server_exec::subscribe(state, w).await;
+            return;
+        }
         Request::ExecResize { exec_id, height, width } => state.borrow().execs.resize(&exec_id, height, width),
     };
     let _ = respond(&mut w, &resp).await;
@@ -503,8 +507,8 @@ fn start_held(state: &Shared) -> Response {
 
 fn signal_init(state: &Shared, signal: i32) -> Response {
     let st = state.borrow();
-    if st.exit.is_some() {
-        return Response::Error { message: format!("container {} is not running", st.cfg.id) };
+    if let Some(exit) = &st.exit {
+        return Response::Exited(exit.clone());
     }
     let sig = match nix::sys::signal::Signal::try_from(signal) {
         Ok(s) => Some(s),
@@ -524,6 +528,8 @@ fn signal_init(state: &Shared, signal: i32) -> Response {
             }
             Response::Ok
         }
+        // Reaped, its exit not yet recorded (output still draining).
+        Err(nix::errno::Errno::ESRCH) => Response::Error { message: format!("container {} is not running", st.cfg.id) },
         Err(e) => Response::Error { message: format!("signalling container: {e}") },
     }
 }
