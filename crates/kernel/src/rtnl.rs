@@ -128,6 +128,17 @@ impl Rtnl {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("link {name} not found")))
     }
 
+    /// Deletes link `name` (a veth takes its peer with it); `Ok(false)` when it does not exist.
+    pub fn link_delete(&mut self, name: &str) -> io::Result<bool> {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        match self.request(RouteNetlinkMessage::DelLink(m), 0) {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Brings link `index` up.
     pub fn link_up(&mut self, index: u32) -> io::Result<()> {
         let mut m = LinkMessage::default();
@@ -241,5 +252,15 @@ mod tests {
         assert_eq!(nl.link_index("lo").unwrap(), 1);
         let e = nl.link_index("bnosuchlnk0").unwrap_err();
         assert!(matches!(e.kind(), io::ErrorKind::NotFound), "{e}");
+    }
+
+    #[test]
+    fn deleting_an_absent_link_is_not_an_error() {
+        let mut nl = Rtnl::new().unwrap();
+        match nl.link_delete("bnosuchlnk0") {
+            Ok(existed) => assert!(!existed),
+            // Without CAP_NET_ADMIN the kernel refuses before looking the name up.
+            Err(e) => assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}"),
+        }
     }
 }

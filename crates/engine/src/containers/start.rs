@@ -92,9 +92,14 @@ impl Engine {
         let mounts = self.container_mounts(r)?;
         let userns = self.container_userns(r);
         let defer_network = self.userns_defers_network(r);
+        // A namespace of its own on bridges: made now, its endpoints added while the shim
+        // creates the container (see below).
+        let premade = if defer_network { None } else { self.network_premake(r).await? };
         let network = if defer_network {
             self.write_net_files(r, false)?;
             crate::networks::NetworkSetup { namespace: spec::NetworkNamespace::New }
+        } else if let Some(namespace) = premade.clone() {
+            crate::networks::NetworkSetup { namespace }
         } else {
             self.network_attach(r).await?
         };
@@ -144,7 +149,16 @@ impl Engine {
             runtime_root: self.config.exec_root.join("runtime"),
             hold_start: true,
         };
-        let (shim, pid) = match ShimClient::spawn(&self.config.shim_binary, &shim_config).await {
+        // The held init is created in the premade namespace while its endpoints are added.
+        let attach_premade = async {
+            match premade {
+                Some(_) => self.network_attach_premade(r).await,
+                None => Ok(()),
+            }
+        };
+        let (spawned, attached) =
+            tokio::join!(ShimClient::spawn(&self.config.shim_binary, &shim_config), attach_premade);
+        let (shim, pid) = match spawned {
             Ok(ok) => ok,
             Err(ShimError::Start { message, .. }) => return Err(Error::InvalidArgument(message)),
             Err(e) => return Err(e.into()),
@@ -157,7 +171,10 @@ impl Engine {
                 Err(e) => Err(e),
             }
         } else {
-            self.start_spawned(c, r, &shim).await
+            match attached {
+                Ok(()) => self.start_spawned(c, r, &shim).await,
+                Err(e) => Err(e),
+            }
         };
         match started {
             Ok(()) => Ok((shim, pid)),

@@ -75,6 +75,31 @@ impl Engine {
     /// Prepares the container's network before its process starts. A container on the default
     /// network whose bridge cannot be set up still starts, with loopback only (and a warning).
     pub(crate) async fn network_attach(&self, record: &Record) -> Result<NetworkSetup> {
+        self.network_attach_in(record, false).await
+    }
+
+    /// For a container with a namespace of its own on bridge networks: creates that (empty)
+    /// namespace and returns it, so the container's process can be created in it while
+    /// [`Self::network_attach_premade`] adds the endpoints (the veths, addresses and rules then
+    /// cost the start no time of their own). `None` for the other modes.
+    pub(crate) async fn network_premake(&self, record: &Record) -> Result<Option<NetworkNamespace>> {
+        let mode = record.host.network_mode.as_str();
+        if matches!(mode, "host" | "none") || mode.starts_with("container:") {
+            return Ok(None);
+        }
+        let path = self.netns_path(&record.id);
+        let p = path.clone();
+        run_blocking(move || if p.exists() { Ok(()) } else { netns::create(&p) }).await?.map_err(kernel_err)?;
+        Ok(Some(NetworkNamespace::Join(path)))
+    }
+
+    /// [`Self::network_attach`] into the namespace made by [`Self::network_premake`], which the
+    /// container's process may already have joined (the process is held until this is done).
+    pub(crate) async fn network_attach_premade(&self, record: &Record) -> Result<()> {
+        self.network_attach_in(record, true).await.map(drop)
+    }
+
+    async fn network_attach_in(&self, record: &Record, premade: bool) -> Result<NetworkSetup> {
         let mode = record.host.network_mode.as_str();
         let setup = match mode {
             "host" => {
@@ -108,7 +133,20 @@ impl Engine {
                     tracing::warn!(id = %record.id, error = %e, "default bridge unavailable: loopback only");
                     self.network_detach(&record.id).await;
                     self.write_net_files(record, false)?;
-                    NetworkNamespace::New
+                    if premade {
+                        // The process joins (or has joined) the namespace file the spec names:
+                        // a fresh one with loopback up.
+                        let path = self.netns_path(&record.id);
+                        let p = path.clone();
+                        run_blocking(move || {
+                            netns::create(&p).map_err(kernel_err)?;
+                            netlink::loopback_up(&p).map_err(kernel_err)
+                        })
+                        .await??;
+                        NetworkNamespace::Join(path)
+                    } else {
+                        NetworkNamespace::New
+                    }
                 }
                 Err(e) => return Err(e),
             },
