@@ -92,6 +92,7 @@ for client in berthd dockerd; do
     order="berth distribution"; [ $((r % 2)) = 0 ] && order="distribution berth"
     for kind in $order; do
       read -r p q < <(transfer "$sock" "$kind")
+      printf 'round %d: %-7s -> %-12s push %ss pull %ss\n' "$r" "$client" "$kind" "$p" "$q" >&2
       push[$client.$kind]=$(awk -v a="${push[$client.$kind]:-0}" -v b="$p" 'BEGIN { print a + b }')
       pull[$client.$kind]=$(awk -v a="${pull[$client.$kind]:-0}" -v b="$q" 'BEGIN { print a + b }')
     done

@@ -7,10 +7,12 @@
 #  2. Container start-to-exit latency with a bridge network vs `--network none`.
 # Needs root, Debian's docker.io (dockerd, docker-proxy), wrk and a release build.
 #
-#   bench/network.sh [SECONDS] [RUNS]      (wrk seconds per measurement, default 5; runs, 20)
+#   bench/network.sh [SECONDS] [RUNS] [ROUNDS]
+#     (wrk seconds per measurement, default 5; runs of docker run, 20; wrk rounds, 3)
 source "$(dirname "$0")/lib.sh"
 secs=${1:-5}
 runs=${2:-20}
+rounds=${3:-3}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 # Private names and subnets: nothing here is shared with a real berthd or dockerd.
@@ -60,11 +62,30 @@ for p in "$host_port" "$berth_port" "$docker_port"; do wait_http "$p"; done
 # requests/s of wrk against 127.0.0.1:PORT/PATH
 rps() { wrk -t2 -c16 -d"${secs}s" "http://127.0.0.1:$1/$2" | awk '/Requests\/sec/ {print $2}'; }
 
-printf 'HTTP through a published port on 127.0.0.1 (wrk -t2 -c16, %ss each)\n' "$secs"
+# Each size ROUNDS times, the three servers in rotating order; req/s averaged. busybox httpd
+# listens with a backlog of 9, so SYN drops (1 s retry each, on the host as in containers)
+# make single 5 s runs swing by ±20%.
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+mean() { awk -v a="$1" -v n="$rounds" 'BEGIN { printf "%.2f", a / n }'; }
+printf 'HTTP through a published port on 127.0.0.1 (wrk -t2 -c16, %ss each, mean of %d rounds)\n' "$secs" "$rounds"
 for size in 1k 1m; do
-  h=$(rps "$host_port" "$size")
-  b=$(rps "$berth_port" "$size")
-  d=$(rps "$docker_port" "$size")
+  h=0 b=0 d=0
+  for r in $(seq 1 "$rounds"); do
+    case $((r % 3)) in
+      1) order="host berth docker" ;;
+      2) order="berth docker host" ;;
+      0) order="docker host berth" ;;
+    esac
+    for who in $order; do
+      case $who in
+        host) x=$(rps "$host_port" "$size"); h=$(sum "$h" "$x") ;;
+        berth) x=$(rps "$berth_port" "$size"); b=$(sum "$b" "$x") ;;
+        docker) x=$(rps "$docker_port" "$size"); d=$(sum "$d" "$x") ;;
+      esac
+      printf '    round %d %s %s: %s req/s\n' "$r" "$size" "$who" "$x" >&2
+    done
+  done
+  h=$(mean "$h"); b=$(mean "$b"); d=$(mean "$d")
   printf '  %s: host %s req/s | berthd %s req/s (%s of host) | dockerd %s req/s (%s of host)\n' \
     "$size" "$h" "$b" "$(ratio "$b" "$h")" "$d" "$(ratio "$d" "$h")"
 done
