@@ -306,3 +306,34 @@ fn cp_archive_mode_owns_files_by_the_container_user() {
     assert_eq!(out, "/tmp/a/f 33:33\n/tmp/a/sub/g 33:33\n/tmp/plain/f 1234:2345\n");
     ok(d.docker().args(["rm", "ar-user"]));
 }
+
+/// `docker cp - C:/dir` with a tar padded with zeros after its end marker, as GNU tar pads to
+/// whole records: every upload succeeds and the file is there.
+#[test]
+fn cp_in_of_a_padded_tar_reads_the_whole_body() {
+    let Some(d) = daemon("cp_in_of_a_padded_tar_reads_the_whole_body") else { return };
+    ok(d.docker().args(["create", "--name", "ar-pad", "busybox", "true"]));
+    for i in 0..8 {
+        let mut t = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(3);
+        h.set_mode(0o644);
+        t.append_data(&mut h, format!("pad{i}"), &b"hi\n"[..]).unwrap();
+        let mut archive = t.into_inner().unwrap();
+        archive.resize(64 * 1024, 0);
+        let mut child = d
+            .docker()
+            .args(["cp", "-", "ar-pad:/tmp"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), &archive).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "cp in #{i}: {}", stderr(&out));
+    }
+    let back = output(d.docker().args(["cp", "ar-pad:/tmp/pad7", "-"]));
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert!(tar_list(&back.stdout).iter().any(|(name, ..)| name == "pad7"), "{:?}", tar_list(&back.stdout));
+}

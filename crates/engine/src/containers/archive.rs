@@ -15,12 +15,14 @@ use std::sync::Arc;
 
 use berth_api_types::archive::{go_file_mode, ContainerPathStat};
 use berth_kernel::inroot::Dir;
+use berth_store::idmap::IdMap;
 use chrono::{TimeZone, Utc};
 use tokio::io::AsyncRead;
 use tokio::sync::OwnedMutexGuard;
 use tokio_util::io::SyncIoBridge;
 
 use super::archive_tar::{self, ExtractOptions, SeenLinks};
+use super::record::Record;
 use super::Container;
 use crate::volumes::spec::MountKind;
 use crate::{Engine, Error, Result};
@@ -267,34 +269,69 @@ impl Engine {
         self: &Arc<Self>,
         key: &str,
         req: ExtractRequest,
-        body: impl AsyncRead + Send + Unpin + 'static,
+        mut body: impl AsyncRead + Send + Unpin + 'static,
     ) -> Result<()> {
-        let c = self.containers.get(key)?;
-        let record = c.record();
-        let view = self.open_root_view(&c, true).await?;
+        let opened = match self.containers.get(key) {
+            Ok(c) => self.open_root_view(&c, true).await.map(|view| (c.record(), view)),
+            Err(e) => Err(e),
+        };
+        let (record, view) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                // Read the body first, so the client sees this error and not a broken pipe.
+                let _ =
+                    tokio::io::copy(&mut tokio::io::AsyncReadExt::take(&mut body, DRAIN_LIMIT), &mut tokio::io::sink())
+                        .await;
+                return Err(e);
+            }
+        };
         let p = split_path(&req.path);
         let key = key.to_string();
         let id_map = self.config.userns_remap.as_ref().map(|r| r.map.clone());
         let task = tokio::task::spawn_blocking(move || -> Result<()> {
-            let dest = view.root.canonical(Path::new(&p.abs)).map_err(|e| path_err(&req.path, &key, e))?;
-            match view.root.resolve_dir(&dest) {
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(20) => {
-                    return Err(Error::Internal("extraction point is not a directory".into()))
-                }
-                Err(e) => return Err(path_err(&req.path, &key, e)),
-            }
-            check_writable(&record, &dest)?;
-            let owner = if req.copy_uid_gid && !record.config.user.is_empty() {
-                Some(container_user(&view.root, &record.config.user)?)
-            } else {
-                None
-            };
-            let opts = ExtractOptions { no_overwrite_dir_non_dir: req.no_overwrite_dir_non_dir, owner, id_map };
-            archive_tar::extract(&view.root, &dest, SyncIoBridge::new(body), opts)
+            let mut body = SyncIoBridge::new(body);
+            let extracted = extract_checked(&view, &record, &req, &p.abs, &key, id_map, &mut body);
+            // The tar reader stops at the first end-of-archive block; what the client still
+            // sends (the rest of the end marker, padding) is read, up to a bound, before the
+            // response goes out, as Go's server does: a response to an unread body closes
+            // the connection under the client's write ("broken pipe" instead of the answer).
+            let _ = std::io::copy(&mut std::io::Read::take(&mut body, DRAIN_LIMIT), &mut std::io::sink());
+            extracted
         });
         task.await.map_err(|e| Error::Internal(format!("extract task: {e}")))?
     }
+}
+
+/// How much of a request body is read after the archive ended or failed (Go's server: 256 KiB).
+const DRAIN_LIMIT: u64 = 256 * 1024;
+
+/// Resolves the extraction point of `PUT /containers/{key}/archive` inside the container, checks
+/// dockerd's rules, and extracts `body` there.
+fn extract_checked(
+    view: &RootView,
+    record: &Record,
+    req: &ExtractRequest,
+    abs: &str,
+    key: &str,
+    id_map: Option<IdMap>,
+    body: impl std::io::Read,
+) -> Result<()> {
+    let dest = view.root.canonical(Path::new(abs)).map_err(|e| path_err(&req.path, key, e))?;
+    match view.root.resolve_dir(&dest) {
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(20) => {
+            return Err(Error::Internal("extraction point is not a directory".into()))
+        }
+        Err(e) => return Err(path_err(&req.path, key, e)),
+    }
+    check_writable(record, &dest)?;
+    let owner = if req.copy_uid_gid && !record.config.user.is_empty() {
+        Some(container_user(&view.root, &record.config.user)?)
+    } else {
+        None
+    };
+    let opts = ExtractOptions { no_overwrite_dir_non_dir: req.no_overwrite_dir_non_dir, owner, id_map };
+    archive_tar::extract(&view.root, &dest, body, opts)
 }
 
 /// dockerd's checks: a path in a volume or bind mount must be in a writable one; anywhere else
