@@ -7,7 +7,7 @@ use std::path::Path;
 use berth_compose::model::{Project, Service};
 use clap::Parser;
 
-use super::project::{check_services, load_project, progress, Global};
+use super::project::{load_project, progress, selected_services, Global};
 use crate::client::Client;
 use crate::commands::image::build as image_build;
 use crate::error::{CliError, CmdResult};
@@ -95,11 +95,7 @@ pub async fn build_service(c: &Client, project: &Project, svc: &Service, quiet: 
 
 pub async fn run(c: &Client, g: &Global, a: Args) -> CmdResult {
     let project = load_project(g)?;
-    check_services(&project, &a.services)?;
-    for (name, svc) in &project.services {
-        if !a.services.is_empty() && !a.services.contains(name) {
-            continue;
-        }
+    for (name, svc) in selected_services(&project, &a.services)? {
         let Some(line) = build_line(&project, svc, &a.build_args, a.no_cache, a.pull, a.quiet) else { continue };
         progress("Service", name, "Building");
         let parsed = BuildLine::try_parse_from(&line).map_err(|e| CliError::new(1, e.to_string()))?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use berth_compose::labels;
 use berth_compose::load::{load, Options};
-use berth_compose::model::Project;
+use berth_compose::model::{Project, Service};
 use berth_compose::plan::Existing;
 use serde_json::Value as J;
 
@@ -146,6 +146,16 @@ pub fn check_services(project: &Project, services: &[String]) -> Result<(), CliE
         }
     }
     Ok(())
+}
+
+/// The services named in `services` (every one when it is empty), in the project's order,
+/// after `check_services` refused unknown names.
+pub fn selected_services<'a>(
+    project: &'a Project,
+    services: &'a [String],
+) -> Result<impl Iterator<Item = (&'a String, &'a Service)> + 'a, CliError> {
+    check_services(project, services)?;
+    Ok(project.services.iter().filter(move |(name, _)| services.is_empty() || services.contains(*name)))
 }
 
 /// One progress line as Compose prints it without a TTY: ` Container p-web-1  Started`.

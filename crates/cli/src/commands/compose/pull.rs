@@ -1,7 +1,7 @@
 //! `berth compose pull`: pull the services' images.
 
 use super::converge;
-use super::project::{check_services, load_project, Global};
+use super::project::{load_project, selected_services, Global};
 use crate::client::Client;
 use crate::error::CmdResult;
 
@@ -19,11 +19,7 @@ pub struct Args {
 
 pub async fn run(c: &Client, g: &Global, a: Args) -> CmdResult {
     let project = load_project(g)?;
-    check_services(&project, &a.services)?;
-    for (name, svc) in &project.services {
-        if !a.services.is_empty() && !a.services.contains(name) {
-            continue;
-        }
+    for (_, svc) in selected_services(&project, &a.services)? {
         if svc.image.is_none() || (a.ignore_buildable && svc.build.is_some()) {
             continue;
         }

@@ -1,7 +1,7 @@
 //! `berth compose push`: push the images of services that name one (`image:`), through
 //! `berth push`'s ImagePush client (so registry credentials are found the same way).
 
-use super::project::{check_services, load_project, progress, Global};
+use super::project::{load_project, progress, selected_services, Global};
 use crate::client::Client;
 use crate::commands::image::push as image_push;
 use crate::error::CmdResult;
@@ -20,11 +20,7 @@ pub struct Args {
 
 pub async fn run(c: &Client, g: &Global, a: Args) -> CmdResult {
     let project = load_project(g)?;
-    check_services(&project, &a.services)?;
-    for (name, svc) in &project.services {
-        if !a.services.is_empty() && !a.services.contains(name) {
-            continue;
-        }
+    for (name, svc) in selected_services(&project, &a.services)? {
         let Some(image) = svc.image.clone() else { continue };
         progress("Service", name, "Pushing");
         let r = image_push::run(c, image_push::Args { all_tags: false, quiet: a.quiet, image }).await;
