@@ -156,6 +156,7 @@ impl Engine {
         let ancestor_ids: Vec<String> =
             f.get("ancestor").iter().filter_map(|a| self.images.resolve(a).ok().map(|i| i.id)).collect();
         let now = Utc::now();
+        let net_registry = self.networks.snapshot();
         let mut out: Vec<(String, ContainerSummary)> = records
             .iter()
             .filter(|r| {
@@ -173,7 +174,7 @@ impl Engine {
                 // dockerd lists the mount points as inspect shows them (`ps --format {{.Mounts}}`).
                 s.mounts = Some(self.mount_points(r));
                 // And the networks with their endpoints (`ps --format {{.Networks}}`).
-                let networks = self.container_network_settings(r).networks;
+                let networks = self.container_network_settings_in(&net_registry, r).networks;
                 s.network_settings = Some(ContainerSummaryNetworkSettings { networks });
                 (r.id.clone(), s)
             })

@@ -52,7 +52,11 @@ impl Engine {
     /// (or will join at start) with the address, gateway and MAC while it runs, and its
     /// published ports.
     pub(crate) fn container_network_settings(&self, r: &Record) -> NetworkSettings {
-        let reg = self.networks.snapshot();
+        self.container_network_settings_in(&self.networks.snapshot(), r)
+    }
+
+    /// The same from one snapshot `reg` of the network registry (a listing takes one for all).
+    pub(crate) fn container_network_settings_in(&self, reg: &super::Registry, r: &Record) -> NetworkSettings {
         let mut networks = HashMap::new();
         let mut ports: HashMap<String, Option<Vec<PortBinding>>> =
             r.config.exposed_ports.iter().map(|p| (p.clone(), None)).collect();
