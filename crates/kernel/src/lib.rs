@@ -17,6 +17,7 @@
 pub mod cgroup;
 pub mod cgroup_limits;
 pub mod cgroup_stats;
+pub mod filemap;
 pub mod init;
 pub mod inroot;
 pub mod memory;

@@ -61,8 +61,12 @@ pub async fn get(reg: &AppState, name: &str, d: &Digest, headers: &HeaderMap, he
     if head {
         return Ok(empty(status, &hdrs));
     }
-    let file = std::fs::File::open(reg.storage.content.path(d))?;
-    let mut resp = (status, crate::read_ahead::body(file, start, len)).into_response();
+    let body = match usize::try_from(len) {
+        Ok(0) => Body::empty(),
+        Ok(n) => crate::send_file::body(reg.storage.content.map(d, start, n)?),
+        Err(_) => return Err(RegistryError::new(Code::RangeInvalid, format!("a range of {len} bytes"))),
+    };
+    let mut resp = (status, body).into_response();
     for (k, v) in hdrs {
         if let Ok(v) = v.parse() {
             resp.headers_mut().insert(k, v);

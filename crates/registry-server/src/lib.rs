@@ -16,12 +16,13 @@ mod error;
 mod listing;
 mod manifests;
 mod path;
-mod read_ahead;
 mod search;
+mod send_file;
 mod storage;
 mod tls;
 mod upload;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,8 +33,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::serve::ListenerExt;
 use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 
 pub use auth::Htpasswd;
 pub use error::{Code, RegistryError};
@@ -83,8 +86,6 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("serving: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 /// Opens the storage and builds the router.
@@ -117,21 +118,52 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         None => None,
     };
     let app = open(&config.root, htpasswd).map_err(|source| ServeError::Root { path: config.root.clone(), source })?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr: config.addr, source })?;
+    let listener =
+        TcpListener::bind(config.addr).await.map_err(|source| ServeError::Bind { addr: config.addr, source })?;
     tracing::info!(addr = %config.addr, root = %config.root.display(), tls = tls.is_some(), "registry listening");
-    match tls {
-        Some(tls) => tls::serve(listener, app, tls).await.map_err(ServeError::Serve),
+    let served = match tls {
+        Some(tls) => tls::serve(listener, app, tls).await,
         None => {
-            // Small responses go out at once, as Go's servers (docker-registry) do by default.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::trace!(error = %e, "TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, app).await.map_err(ServeError::Serve)
+            accept_loop(listener, move |tcp, peer| serve_connection(send_file::SendfileStream(tcp), app.clone(), peer))
+                .await
         }
+    };
+    match served {}
+}
+
+/// Accepts connections on `listener` until the process ends, each served on its own task by
+/// `conn`. Small responses go out at once (TCP_NODELAY), as Go's servers (docker-registry) do.
+async fn accept_loop<F, Fut>(listener: TcpListener, conn: F) -> std::convert::Infallible
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!(error = %e, "accepting a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::trace!(error = %e, "TCP_NODELAY");
+        }
+        tokio::spawn(conn(tcp, peer));
+    }
+}
+
+/// Serves `app` on one connection, HTTP/1.1 or HTTP/2, until it ends.
+async fn serve_connection<I>(io: I, app: Router, peer: SocketAddr)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(io), service).await {
+        tracing::debug!(%peer, error = %e, "connection ended");
     }
 }
 

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -32,35 +31,16 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, String> {
 }
 
 /// Accepts TLS connections on `listener` and serves `app` on each until the process ends.
-pub async fn serve(listener: TcpListener, app: Router, config: ServerConfig) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, app: Router, config: ServerConfig) -> std::convert::Infallible {
     let acceptor = TlsAcceptor::from(Arc::new(config));
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and the like: wait a little rather than spin.
-                tracing::warn!(error = %e, "accepting a connection");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::trace!(error = %e, "TCP_NODELAY");
-        }
+    crate::accept_loop(listener, move |tcp, peer| {
         let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
-            let tls = match acceptor.accept(tcp).await {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(tls), service).await {
-                tracing::debug!(%peer, error = %e, "connection ended");
+        async move {
+            match acceptor.accept(tcp).await {
+                Ok(tls) => crate::serve_connection(tls, app, peer).await,
+                Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
             }
-        });
-    }
+        }
+    })
+    .await
 }

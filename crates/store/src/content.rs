@@ -13,6 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{Error, Result};
 
+pub use berth_kernel::filemap::FileMap as BlobMap;
 pub use berth_kernel::writeback::start_writeback;
 
 /// A blob's writeback is started every this many bytes, so that its fsync at commit is short.
@@ -66,6 +67,14 @@ impl ContentStore {
 
     pub fn open_blob(&self, digest: &Digest) -> Result<File> {
         File::open(self.path(digest)).map_err(|e| self.not_found_or(digest, e))
+    }
+
+    /// `len` (> 0) bytes of a blob from `start`, mapped read-only, for serving it without
+    /// copying it through a buffer ([`BlobMap::send_to`] sends it with sendfile). Blobs are
+    /// only ever replaced by rename, so a map stays valid even if the blob is deleted.
+    pub fn map(&self, digest: &Digest, start: u64, len: usize) -> Result<BlobMap> {
+        let file = self.open_blob(digest)?;
+        BlobMap::new(file, start, len).map_err(|e| Error::io(format!("mapping blob {digest}"), e))
     }
 
     /// Deletes a blob; absent is fine.
