@@ -47,26 +47,35 @@ stop_registry() { kill "$reg_pid"; while kill -0 "$reg_pid" 2>/dev/null; do slee
 now() { date +%s.%N; }
 mbps() { awk -v mb="$size_mb" -v s="$1" -v n="${2:-1}" 'BEGIN { printf "%.1f", mb * n / s }'; }
 
-# transfer SOCKET REGISTRY-KIND → "push_seconds pull_seconds"
+# CPU seconds (user + system) the registry process has used so far.
+ticks=$(getconf CLK_TCK)
+reg_cpu() { awk -v t="$ticks" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$reg_pid/stat"; }
+
+# transfer SOCKET REGISTRY-KIND → "push_seconds pull_seconds push_server_cpu pull_server_cpu"
 transfer() {
-  local sock=$1 kind=$2 t0 t1 t2
+  local sock=$1 kind=$2 t0 t1 t2 c0 c1 c1b c2
   start_registry "$kind"
   local image=$reg/distbench:1
   DOCKER_HOST=unix://$sock docker tag distbench:1 "$image"
   sync
+  c0=$(reg_cpu)
   t0=$(now)
   DOCKER_HOST=unix://$sock docker push -q "$image" >/dev/null
   t1=$(now)
+  c1=$(reg_cpu)
   # Drop every local copy of the layer so the pull downloads and unpacks it.
   DOCKER_HOST=unix://$sock docker rmi "$image" distbench:1 >/dev/null
   sync
+  c1b=$(reg_cpu)
   t1b=$(now)
   DOCKER_HOST=unix://$sock docker pull -q "$image" >/dev/null
   t2=$(now)
+  c2=$(reg_cpu)
   DOCKER_HOST=unix://$sock docker tag "$image" distbench:1
   DOCKER_HOST=unix://$sock docker rmi "$image" >/dev/null
   stop_registry
-  awk -v a="$t0" -v b="$t1" -v c="$t1b" -v d="$t2" 'BEGIN { printf "%.3f %.3f\n", b - a, d - c }'
+  awk -v a="$t0" -v b="$t1" -v c="$t1b" -v d="$t2" -v e="$c0" -v f="$c1" -v g="$c1b" -v h="$c2" \
+    'BEGIN { printf "%.3f %.3f %.3f %.3f\n", b - a, d - c, f - e, h - g }'
 }
 
 # saveload SOCKET → "save_seconds load_seconds"
@@ -85,16 +94,20 @@ saveload() {
 
 # Each pairing ROUNDS times, the two registries in alternating order (whichever runs first
 # after the previous step pays for leftover writeback and cold caches), seconds summed.
-declare -A push pull
+declare -A push pull push_cpu pull_cpu
+add() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print a + b }'; }
 for client in berthd dockerd; do
   sock=$berth_sock; [ "$client" = dockerd ] && sock=$ref_sock
   for r in $(seq 1 "$rounds"); do
     order="berth distribution"; [ $((r % 2)) = 0 ] && order="distribution berth"
     for kind in $order; do
-      read -r p q < <(transfer "$sock" "$kind")
-      printf 'round %d: %-7s -> %-12s push %ss pull %ss\n' "$r" "$client" "$kind" "$p" "$q" >&2
-      push[$client.$kind]=$(awk -v a="${push[$client.$kind]:-0}" -v b="$p" 'BEGIN { print a + b }')
-      pull[$client.$kind]=$(awk -v a="${pull[$client.$kind]:-0}" -v b="$q" 'BEGIN { print a + b }')
+      read -r p q pc qc < <(transfer "$sock" "$kind")
+      printf 'round %d: %-7s -> %-12s push %ss (registry CPU %ss) pull %ss (registry CPU %ss)\n' \
+        "$r" "$client" "$kind" "$p" "$pc" "$q" "$qc" >&2
+      push[$client.$kind]=$(add "${push[$client.$kind]:-}" "$p")
+      pull[$client.$kind]=$(add "${pull[$client.$kind]:-}" "$q")
+      push_cpu[$client.$kind]=$(add "${push_cpu[$client.$kind]:-}" "$pc")
+      pull_cpu[$client.$kind]=$(add "${pull_cpu[$client.$kind]:-}" "$qc")
     done
   done
 done
@@ -102,11 +115,14 @@ read -r berth_save berth_load < <(saveload "$berth_sock")
 read -r ref_save ref_load < <(saveload "$ref_sock")
 
 printf 'image: one layer of %d MB random bytes; push/pull: mean of %d rounds per pairing\n\n' "$size_mb" "$rounds"
-printf '%-8s %-22s %10s %10s\n' client registry "push MB/s" "pull MB/s"
+# registry CPU seconds per transfer, mean over the rounds
+cpu_mean() { awk -v s="$1" -v n="$rounds" 'BEGIN { printf "%.2f", s / n }'; }
+printf '%-8s %-22s %10s %10s %16s %16s\n' client registry "push MB/s" "pull MB/s" "push reg CPU s" "pull reg CPU s"
 for client in berthd dockerd; do
   for kind in berth distribution; do
     name="berth registry serve"; [ "$kind" = distribution ] && name="docker-registry 2.x"
-    printf '%-8s %-22s %10s %10s\n' "$client" "$name" "$(mbps "${push[$client.$kind]}" "$rounds")" "$(mbps "${pull[$client.$kind]}" "$rounds")"
+    printf '%-8s %-22s %10s %10s %16s %16s\n' "$client" "$name" "$(mbps "${push[$client.$kind]}" "$rounds")" \
+      "$(mbps "${pull[$client.$kind]}" "$rounds")" "$(cpu_mean "${push_cpu[$client.$kind]}")" "$(cpu_mean "${pull_cpu[$client.$kind]}")"
   done
 done
 printf '\n%-8s %10s %10s\n' client "save MB/s" "load MB/s"
