@@ -8,11 +8,11 @@
 # Needs root, Debian's docker.io (dockerd, docker-proxy), wrk and a release build.
 #
 #   bench/network.sh [SECONDS] [RUNS] [ROUNDS]
-#     (wrk seconds per measurement, default 5; runs of docker run, 20; wrk rounds, 3)
+#     (wrk seconds per measurement, default 3; runs of docker run, 20; wrk rounds, 10)
 source "$(dirname "$0")/lib.sh"
-secs=${1:-5}
+secs=${1:-3}
 runs=${2:-20}
-rounds=${3:-3}
+rounds=${3:-10}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 # Private names and subnets: nothing here is shared with a real berthd or dockerd.
@@ -62,14 +62,13 @@ for p in "$host_port" "$berth_port" "$docker_port"; do wait_http "$p"; done
 # requests/s of wrk against 127.0.0.1:PORT/PATH
 rps() { wrk -t2 -c16 -d"${secs}s" "http://127.0.0.1:$1/$2" | awk '/Requests\/sec/ {print $2}'; }
 
-# Each size ROUNDS times, the three servers in rotating order; req/s averaged. busybox httpd
-# listens with a backlog of 9, so SYN drops (1 s retry each, on the host as in containers)
-# make single 5 s runs swing by ±20%.
-sum() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
-mean() { awk -v a="$1" -v n="$rounds" 'BEGIN { printf "%.2f", a / n }'; }
-printf 'HTTP through a published port on 127.0.0.1 (wrk -t2 -c16, %ss each, mean of %d rounds)\n' "$secs" "$rounds"
+# Each size ROUNDS times, the three servers in rotating order. busybox httpd listens with a
+# backlog of 9, so SYN drops (1 s retry each, on the host as in containers) make single runs
+# swing by ±10%: each round gives a ratio to the host run next to it in time, and the ratios'
+# mean is printed with its standard error, so a difference smaller than the noise shows as such.
+printf 'HTTP through a published port on 127.0.0.1 (wrk -t2 -c16, %ss each, %d rounds)\n' "$secs" "$rounds"
 for size in 1k 1m; do
-  h=0 b=0 d=0
+  : > "$work/rounds.$size"
   for r in $(seq 1 "$rounds"); do
     case $((r % 3)) in
       1) order="host berth docker" ;;
@@ -78,18 +77,24 @@ for size in 1k 1m; do
     esac
     for who in $order; do
       case $who in
-        host) x=$(rps "$host_port" "$size"); h=$(sum "$h" "$x") ;;
-        berth) x=$(rps "$berth_port" "$size"); b=$(sum "$b" "$x") ;;
-        docker) x=$(rps "$docker_port" "$size"); d=$(sum "$d" "$x") ;;
+        host) h=$(rps "$host_port" "$size") ;;
+        berth) b=$(rps "$berth_port" "$size") ;;
+        docker) d=$(rps "$docker_port" "$size") ;;
       esac
-      printf '    round %d %s %s: %s req/s\n' "$r" "$size" "$who" "$x" >&2
     done
+    printf '    round %d %s: host %s berth %s docker %s req/s\n' "$r" "$size" "$h" "$b" "$d" >&2
+    echo "$h $b $d" >> "$work/rounds.$size"
   done
-  h=$(mean "$h"); b=$(mean "$b"); d=$(mean "$d")
-  printf '  %s: host %s req/s | berthd %s req/s (%s of host) | dockerd %s req/s (%s of host)\n' \
-    "$size" "$h" "$b" "$(ratio "$b" "$h")" "$d" "$(ratio "$d" "$h")"
+  # mean req/s of each, and the mean ± standard error of the per-round ratios to the host
+  awk -v size="$size" '
+    { h += $1; b += $2; d += $3; rb[NR] = $2 / $1; rd[NR] = $3 / $1 }
+    function stat(r, n,   i, m, v) { for (i = 1; i <= n; i++) m += r[i]; m /= n
+      for (i = 1; i <= n; i++) v += (r[i] - m) ^ 2
+      return sprintf("%.3f ± %.3f", m, n > 1 ? sqrt(v / (n - 1) / n) : 0) }
+    END { n = NR; printf "  %s: host %.0f req/s | berthd %.0f req/s (%s of host) | dockerd %.0f req/s (%s of host)\n",
+      size, h / n, b / n, stat(rb, n), d / n, stat(rd, n) }' "$work/rounds.$size"
 done
-printf '  target: berthd >= 0.900 of host\n'
+printf '  target: berthd >= 0.900 of host (mean of the rounds ± its standard error)\n'
 
 run_true() { DOCKER_HOST=unix://$1 docker run --rm "${@:2}" busybox true; }
 time_runs() { # socket, run flags… → mean seconds per run
