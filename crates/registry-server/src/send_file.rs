@@ -98,14 +98,14 @@ impl AsyncWrite for SendfileStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Leading empty buffers are skipped, so that a listed buffer behind them goes first.
         let bufs = &bufs[bufs.iter().take_while(|b| b.is_empty()).count()..];
-        let Some(first) = bufs.first() else { return Poll::Ready(Ok(0)) };
-        if let Some((map, at)) = find(first) {
-            return self.poll_send(cx, &map, at, first.len());
+        match bufs.iter().enumerate().find_map(|(i, b)| find(b).map(|hit| (i, hit))) {
+            Some((0, (map, at))) => self.poll_send(cx, &map, at, bufs[0].len()),
+            // What comes before the listed buffer (response headers, other bodies) goes first.
+            Some((i, _)) => Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, &bufs[..i]),
+            None => Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs),
         }
-        // Write what comes before the next listed buffer (response headers, other bodies).
-        let plain = bufs.iter().position(|b| find(b).is_some()).unwrap_or(bufs.len());
-        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, &bufs[..plain])
     }
 
     fn is_write_vectored(&self) -> bool {
