@@ -71,7 +71,8 @@ host_pid=$!
 busybox httpd -f -p "127.0.0.1:${port[session]}" -h "$work/www" &
 same_pid=$!
 # setsid execs in place when its caller is not a group leader, as a background job of this
-# script is not: check that the pid is the server's and that it leads its own session.
+# script is not: once it has, check that the pid is the server's and leads its own session.
+for _ in $(seq 1 50); do [ "$(cat "/proc/$host_pid/comm" 2>/dev/null)" = busybox ] && break; sleep 0.1; done
 [ "$(awk '{print $6}' "/proc/$host_pid/stat")" = "$host_pid" ] || { echo "host httpd is not in its own session" >&2; exit 1; }
 [ "$(awk '{print $6}' "/proc/$same_pid/stat")" != "$same_pid" ] || { echo "second host httpd should share this session" >&2; exit 1; }
 DOCKER_HOST=unix://$berth_sock docker run -d --name nb-hostnet --network host busybox \
