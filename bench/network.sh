@@ -11,7 +11,7 @@
 #     nothing to do with the network path, so the target is judged against the first. A berthd
 #     container with --network host (no veth, no NAT) shows what is left of the gap without any
 #     network path. All three ratios are printed.
-#  2. Container start-to-exit latency with a bridge network vs `--network none`.
+#  2. Container start-to-exit latency with a bridge network vs `--network none`, run in turn.
 # Needs root, Debian's docker.io (dockerd, docker-proxy), wrk and a release build.
 #
 #   bench/network.sh [SECONDS] [RUNS] [ROUNDS] [CONNECTIONS]
@@ -123,16 +123,19 @@ done
 printf '  target: berthd >= 0.900 of host, the httpd in its own session (mean of the rounds ± its standard error)\n'
 
 run_true() { DOCKER_HOST=unix://$1 docker run --rm "${@:2}" busybox true; }
-time_runs() { # socket, run flags… → mean seconds per run
-  run_true "$@"   # warm-up
-  mean_seconds "$runs" run_true "$@"
-}
-printf 'docker run --rm busybox true, mean of %d runs\n' "$runs"
+# seconds SOCKET FLAGS… → wall seconds of one run
+seconds() { local t0; t0=$(date +%s.%N); run_true "$@"; awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN { printf "%.4f", e - s }'; }
+# The two modes alternate run by run, so a drift of the machine over the runs weighs on both.
+printf 'docker run --rm busybox true, mean of %d runs each, --network none and bridge alternating\n' "$runs"
 for d in berthd dockerd; do
   s=$berth_sock; [ "$d" = dockerd ] && s=$ref_sock
-  none=$(time_runs "$s" --network none)
-  bridge=$(time_runs "$s")
-  printf '  %-7s: --network none %ss | bridge %ss | bridge cost %s ms\n' "$d" "$none" "$bridge" \
-    "$(awk -v a="$bridge" -v b="$none" 'BEGIN { printf "%.1f", (a - b) * 1000 }')"
+  run_true "$s" --network none; run_true "$s"   # warm-up
+  for i in $(seq 1 "$runs"); do
+    if [ $((i % 2)) = 1 ]; then n=$(seconds "$s" --network none); b=$(seconds "$s"); else b=$(seconds "$s"); n=$(seconds "$s" --network none); fi
+    echo "$n $b"
+  done | awk -v d="$d" '{ n += $1; b += $2; c[NR] = $2 - $1 }
+    END { m = (b - n) / NR; for (i = 1; i <= NR; i++) v += (c[i] - m) ^ 2
+      printf "  %-7s: --network none %.4fs | bridge %.4fs | bridge cost %.1f ± %.1f ms\n", d, n / NR, b / NR, m * 1000,
+        (NR > 1 ? sqrt(v / (NR - 1) / NR) : 0) * 1000 }'
 done
 printf '  target: berthd bridge cost <= 20 ms\n'
